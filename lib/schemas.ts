@@ -1,0 +1,103 @@
+/**
+ * Validation schemas for what clients send: a registry and a snapshot body. Unknown fields are
+ * rejected (a typo such as "clusterID" must not be silently dropped from a control-plane object).
+ */
+import { z } from 'zod';
+import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import type { Port, Service } from './types.ts';
+
+/** RFC 1123 label: lower case, digits and '-', 1-63 chars. Registry names live in URL paths. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const HOSTNAME =
+  /^(\*\.)?[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const TOKEN = /^[A-Za-z0-9][-A-Za-z0-9_.]*$/;
+const LABEL_KEY = /^([A-Za-z0-9][-A-Za-z0-9_.]*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+export const registryName = z.string().regex(DNS_LABEL, 'must be a DNS label (a-z, 0-9, "-", at most 63)');
+export const hostname = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(HOSTNAME, 'must be a DNS name (labels of letters, digits, "-", "_"; optional leading "*.")');
+const ipOrCidr = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
+const shortToken = (max: number) =>
+  z.string().min(1).max(max).regex(TOKEN, 'has characters that are not allowed');
+
+const labels = (limits: Limits) =>
+  z
+    .record(z.string().max(317).regex(LABEL_KEY, 'is not a valid label key'), z.string().max(256))
+    .refine((value) => Object.keys(value).length <= limits.maxLabels, {
+      message: `at most ${limits.maxLabels} labels`,
+    });
+
+const port = z.strictObject({
+  name: z.string().max(63).exactOptional(),
+  port: z.int().min(1).max(65_535),
+  protocol: shortToken(32).exactOptional(),
+});
+
+const endpoint = (limits: Limits) =>
+  z.strictObject({
+    address: z.union([z.ipv4(), z.ipv6(), hostname]),
+    port: z.int().min(1).max(65_535),
+    portName: z.string().max(63).exactOptional(),
+    labels: labels(limits).exactOptional(),
+    locality: z.string().max(256).exactOptional(),
+    serviceAccount: z.string().min(1).max(512).exactOptional(),
+    healthy: z.boolean().exactOptional(),
+  });
+
+export const serviceSchema = (limits: Limits = DEFAULT_LIMITS) =>
+  z.strictObject({
+    hostname,
+    address: z.union([z.literal(''), ipOrCidr]).exactOptional(),
+    ports: z.array(port).max(limits.maxPortsPerService).exactOptional(),
+    namespace: shortToken(253).exactOptional(),
+    serviceAccounts: z.array(z.string().min(1).max(512)).max(limits.maxServiceAccounts).exactOptional(),
+    resolution: shortToken(32).exactOptional(),
+    meshExternal: z.boolean().exactOptional(),
+    labels: labels(limits).exactOptional(),
+    endpoints: z.array(endpoint(limits)).max(limits.maxEndpointsPerService).exactOptional(),
+  });
+
+export const snapshotBodySchema = (limits: Limits = DEFAULT_LIMITS) =>
+  z.strictObject({
+    services: z.array(serviceSchema(limits)).max(limits.maxServicesPerSnapshot),
+    generation: z.int().min(1).max(Number.MAX_SAFE_INTEGER).exactOptional(),
+  });
+
+export const registryBodySchema = z.strictObject({
+  clusterId: z
+    .string()
+    .max(253)
+    .regex(/^([A-Za-z0-9][-A-Za-z0-9_.]*)?$/, 'has characters that are not allowed')
+    .exactOptional(),
+  provider: shortToken(64).exactOptional(),
+  description: z.string().max(1024).exactOptional(),
+});
+
+export type SnapshotBody = { services: Service[]; generation?: number };
+export type RegistryBody = z.infer<typeof registryBodySchema>;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Validate and say which field is wrong, e.g. `services[3].ports[0].port: Too big: expected <=65535`. */
+export function parseWith<T>(schema: z.ZodType<T>, input: unknown): Parsed<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return { ok: true, value: result.data };
+  const first = result.error.issues.slice(0, 3).map((issue) => {
+    const path = issue.path.reduce<string>(
+      (text, key) =>
+        typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
+      '',
+    );
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+  const more = result.error.issues.length > 3 ? ` (and ${result.error.issues.length - 3} more)` : '';
+  return { ok: false, message: first.join('; ') + more };
+}
+
+// Keep the schema and the domain type in step: a schema change that breaks the type fails typecheck.
+type Assignable<A extends B, B> = A;
+export type _ServiceInSync = Assignable<z.infer<ReturnType<typeof serviceSchema>>, Service>;
+export type _PortInSync = Assignable<z.infer<typeof port>, Port>;
