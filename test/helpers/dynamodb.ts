@@ -1,0 +1,51 @@
+/** DynamoDB Local for integration tests: one process per test file, one uniquely named table per test. */
+import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDbLocal,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startDynamoDbLocal,
+} from '#infra/dynamodb-local.ts';
+import { ensureTable } from '#infra/table.ts';
+
+export interface TestTable {
+  name: string;
+  client: DynamoDBClient;
+  documents: DynamoDBDocumentClient;
+  /** DynamoDB HTTP requests sent through `documents` so far (counted by an SDK middleware). */
+  requests(): number;
+  drop(): Promise<void>;
+}
+
+export async function createTestTable(local: DynamoDbLocal): Promise<TestTable> {
+  const name = `test-${randomUUID()}`;
+  await ensureTable(local.client, name);
+  const client = new DynamoDBClient({
+    endpoint: local.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  let count = 0;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      count++;
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'countRequests' },
+  );
+  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return {
+    name,
+    client,
+    documents,
+    requests: () => count,
+    drop: async () => {
+      await local.client.send(new DeleteTableCommand({ TableName: name }));
+      client.destroy();
+    },
+  };
+}
+
+export { startDynamoDbLocal };
