@@ -210,5 +210,7 @@ function samePort(a: Port, b: Port): boolean {
 }
 
 function portKey(port: Port): string {
-  return `${port.port}\u0000${port.name ?? ''}\u0000${port.protocol ?? ''}`;
+  // The name's length makes the key unambiguous whatever characters the name and protocol hold.
+  const name = port.name ?? '';
+  return `${port.port}:${name.length}:${name}${port.protocol ?? ''}`;
 }

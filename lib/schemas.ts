@@ -85,15 +85,21 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 export function parseWith<T>(schema: z.ZodType<T>, input: unknown): Parsed<T> {
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, value: result.data };
-  const first = result.error.issues.slice(0, 3).map((issue) => {
-    const path = issue.path.reduce<string>(
+  // An unknown field is named by its own path (`services[0].clusterID`), not by its parent object's.
+  const problems = result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: [...issue.path, key], message: 'Unrecognized key' }))
+      : [{ path: issue.path, message: issue.message }],
+  );
+  const first = problems.slice(0, 3).map(({ path, message }) => {
+    const where = path.reduce<string>(
       (text, key) =>
         typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
       '',
     );
-    return path ? `${path}: ${issue.message}` : issue.message;
+    return where ? `${where}: ${message}` : message;
   });
-  const more = result.error.issues.length > 3 ? ` (and ${result.error.issues.length - 3} more)` : '';
+  const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : '';
   return { ok: false, message: first.join('; ') + more };
 }
 

@@ -1,0 +1,437 @@
+/**
+ * Properties of aggregateServices over random registries, checked against the contract directly and
+ * against a reference model: a deliberately plain re-statement of the rules, slow but easy to read.
+ * Runs 200 cases per property; set FUZZ_RUNS for more.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { aggregateServices } from '#lib/aggregate.ts';
+import type {
+  Aggregate,
+  Conflict,
+  MergedService,
+  Port,
+  RegistryError,
+  RegistrySnapshot,
+  Service,
+} from '#lib/types.ts';
+import { deepFreeze } from '../helpers/factories.ts';
+
+const NUM_RUNS = fuzzRuns(process.env.FUZZ_RUNS);
+
+function fuzzRuns(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 200;
+  const runs = Number(raw);
+  if (!Number.isSafeInteger(runs) || runs <= 0)
+    throw new Error(`FUZZ_RUNS must be a positive integer: ${raw}`);
+  return runs;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Generators: small pools, so hostnames, cluster ids, addresses and ports collide often. Plain
+// prototypes, as JSON.parse gives, so that structuredClone copies compare equal.
+
+const PORT_POOL: readonly Port[] = [
+  { name: 'http', port: 80, protocol: 'HTTP' },
+  { name: 'grpc', port: 9090, protocol: 'GRPC' },
+  { port: 443 },
+  { name: 'https', port: 443, protocol: 'HTTPS' },
+];
+
+const portArb: fc.Arbitrary<Port> = fc.record(
+  {
+    name: fc.constantFrom('http', 'grpc', 'tcp'),
+    port: fc.constantFrom(80, 443, 9090),
+    protocol: fc.constantFrom('HTTP', 'GRPC', 'TCP'),
+  },
+  { requiredKeys: ['port'], noNullPrototype: true },
+);
+
+const portsArb: fc.Arbitrary<Port[]> = fc.oneof(
+  // A shuffled subset of a fixed pool: often the same set in another order.
+  fc.shuffledSubarray([...PORT_POOL], { maxLength: 3 }).map((ports) => ports.map((port) => ({ ...port }))),
+  fc.array(portArb, { maxLength: 3 }),
+);
+
+const serviceArb: fc.Arbitrary<Service> = fc.record(
+  {
+    hostname: fc.constantFrom('a.svc', 'b.svc', 'c.svc', 'd.svc', '__proto__', 'constructor'),
+    address: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.1.0.1', '', 'fd00::1'),
+    ports: portsArb,
+    namespace: fc.constantFrom('default', 'prod'),
+    serviceAccounts: fc.array(fc.constantFrom('sa-a', 'sa-b', 'sa-c', 'sa-d'), { maxLength: 4 }),
+    resolution: fc.constantFrom('ClientSideLB', 'DNSLB', 'Passthrough'),
+    meshExternal: fc.boolean(),
+    labels: fc.dictionary(fc.constantFrom('app', 'version'), fc.constantFrom('x', 'y'), {
+      maxKeys: 2,
+      noNullPrototype: true,
+    }),
+    endpoints: fc.array(
+      fc.record(
+        { address: fc.constantFrom('10.9.0.1', '10.9.0.2'), port: fc.constantFrom(8080, 8443) },
+        { noNullPrototype: true },
+      ),
+      { maxLength: 2 },
+    ),
+  },
+  { requiredKeys: ['hostname'], noNullPrototype: true },
+);
+
+const snapshotPartsArb = fc.record(
+  {
+    clusterId: fc.constantFrom('', 'c1', 'c2', 'c3', '__proto__'),
+    services: fc.array(serviceArb, { maxLength: 6 }),
+    error: fc.constantFrom('timeout', 'connection refused', ''),
+  },
+  { requiredKeys: [], noNullPrototype: true },
+);
+
+/** Registries named r0, r1, ... in registration order; errors are rarer than healthy snapshots. */
+const snapshotsArb: fc.Arbitrary<RegistrySnapshot[]> = fc
+  .array(
+    fc.tuple(snapshotPartsArb, fc.nat(3)).map(([parts, roll]) => {
+      const { error, ...rest } = parts;
+      return roll === 0 && error !== undefined ? { ...rest, error } : rest;
+    }),
+    { maxLength: 7 },
+  )
+  .map((list) =>
+    list.map((parts, index): RegistrySnapshot => {
+      const { clusterId, ...body } = parts;
+      const name = `r${index}`;
+      return { registry: clusterId === undefined ? { name } : { name, clusterId }, ...body };
+    }),
+  );
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers shared by the properties.
+
+const isClustered = (snapshot: RegistrySnapshot): boolean =>
+  snapshot.registry.clusterId !== undefined && snapshot.registry.clusterId !== '';
+
+const healthy = (snapshots: readonly RegistrySnapshot[]): RegistrySnapshot[] =>
+  snapshots.filter((snapshot) => snapshot.error === undefined);
+
+function stripEndpoints(service: Service): Omit<Service, 'endpoints'> {
+  const { endpoints: _endpoints, ...rest } = service;
+  return rest;
+}
+
+/** Output services with plain-prototype clusterVIPs, for deep equality. */
+function normalized(services: readonly MergedService[]): MergedService[] {
+  return services.map((merged) =>
+    merged.clusterVIPs === undefined
+      ? { ...merged }
+      : { ...merged, clusterVIPs: Object.fromEntries(Object.entries(merged.clusterVIPs)) },
+  );
+}
+
+/** Conflicts as a multiset: the contract fixes which conflicts exist, not their order within a sighting. */
+function sortedConflicts(conflicts: readonly Conflict[]): Conflict[] {
+  const key = (conflict: Conflict) =>
+    JSON.stringify([
+      conflict.hostname,
+      conflict.field,
+      conflict.kept.registry,
+      conflict.ignored.registry,
+      conflict.kept.value ?? null,
+      conflict.ignored.value ?? null,
+    ]);
+  return [...conflicts].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The reference model: the rules of the issue, one by one, with no care for speed.
+
+function portSetOf(ports: readonly Port[] | undefined): string[] {
+  const keys = (ports ?? []).map((port) => JSON.stringify([port.port, port.name ?? '', port.protocol ?? '']));
+  return [...new Set(keys)].sort();
+}
+
+function samePorts(a: readonly Port[] | undefined, b: readonly Port[] | undefined): boolean {
+  return JSON.stringify(portSetOf(a)) === JSON.stringify(portSetOf(b));
+}
+
+interface ModelSlot {
+  kept: Service;
+  keptRegistry: string;
+  vips: [clusterId: string, address: string, registry: string][];
+  accounts: string[] | undefined;
+}
+
+function referenceAggregate(snapshots: readonly RegistrySnapshot[]): Aggregate {
+  const output: (MergedService | ModelSlot)[] = [];
+  const errors: RegistryError[] = [];
+  const conflicts: Conflict[] = [];
+  const slots: ModelSlot[] = [];
+
+  for (const snapshot of snapshots) {
+    const registry = snapshot.registry.name;
+    if (snapshot.error !== undefined) {
+      errors.push({ registry, message: snapshot.error });
+      continue;
+    }
+    const clusterId = snapshot.registry.clusterId;
+    for (const service of snapshot.services ?? []) {
+      if (clusterId === undefined || clusterId === '') {
+        output.push({ ...stripEndpoints(service), registry });
+        continue;
+      }
+      const address = service.address ?? '';
+      const slot = slots.find((candidate) => candidate.kept.hostname === service.hostname);
+      if (slot === undefined) {
+        const created: ModelSlot = {
+          kept: service,
+          keptRegistry: registry,
+          vips: [[clusterId, address, registry]],
+          accounts: service.serviceAccounts === undefined ? undefined : [],
+        };
+        for (const account of service.serviceAccounts ?? []) {
+          if (!created.accounts?.includes(account)) created.accounts?.push(account);
+        }
+        slots.push(created);
+        output.push(created);
+        continue;
+      }
+      const recorded = slot.vips.find(([id]) => id === clusterId);
+      if (recorded === undefined) {
+        slot.vips.push([clusterId, address, registry]);
+      } else if (recorded[1] !== address) {
+        conflicts.push({
+          hostname: service.hostname,
+          field: 'clusterVIPs',
+          kept: { registry: recorded[2], value: { [clusterId]: recorded[1] } },
+          ignored: { registry, value: { [clusterId]: address } },
+        });
+      }
+      if (!samePorts(slot.kept.ports, service.ports)) {
+        conflicts.push({
+          hostname: service.hostname,
+          field: 'ports',
+          kept: { registry: slot.keptRegistry, value: slot.kept.ports },
+          ignored: { registry, value: service.ports },
+        });
+      }
+      if (slot.kept.resolution !== service.resolution) {
+        conflicts.push({
+          hostname: service.hostname,
+          field: 'resolution',
+          kept: { registry: slot.keptRegistry, value: slot.kept.resolution },
+          ignored: { registry, value: service.resolution },
+        });
+      }
+      if (service.serviceAccounts !== undefined) {
+        slot.accounts ??= [];
+        for (const account of service.serviceAccounts) {
+          if (!slot.accounts.includes(account)) slot.accounts.push(account);
+        }
+      }
+    }
+  }
+
+  const services = output.map((entry): MergedService => {
+    if (!('kept' in entry)) return entry;
+    const { serviceAccounts: _accounts, ...fields } = stripEndpoints(entry.kept);
+    const merged: MergedService = {
+      ...fields,
+      registry: entry.keptRegistry,
+      clusterVIPs: Object.fromEntries(entry.vips.map(([id, address]) => [id, address])),
+    };
+    if (entry.accounts !== undefined) merged.serviceAccounts = entry.accounts;
+    return merged;
+  });
+  return { services, errors, conflicts };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('aggregateServices properties', () => {
+  test('the input is never mutated', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Prepare
+        const before = structuredClone(snapshots);
+
+        // Act
+        aggregateServices(snapshots);
+
+        // Assess
+        assert.deepEqual(snapshots, before);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('a deeply frozen input gives the same result as the same input unfrozen', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Prepare
+        const frozen = deepFreeze(structuredClone(snapshots));
+
+        // Act
+        const fromFrozen = aggregateServices(frozen);
+        const fromPlain = aggregateServices(snapshots);
+
+        // Assess
+        assert.deepEqual(normalized(fromFrozen.services), normalized(fromPlain.services));
+        assert.deepEqual(fromFrozen.conflicts, fromPlain.conflicts);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('the result equals the reference model', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Prepare
+        const expected = referenceAggregate(structuredClone(snapshots));
+
+        // Act
+        const result = aggregateServices(snapshots);
+
+        // Assess
+        assert.deepEqual(normalized(result.services), expected.services);
+        assert.deepEqual(result.errors, expected.errors);
+        assert.deepEqual(sortedConflicts(result.conflicts), sortedConflicts(expected.conflicts));
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('each clustered hostname appears once among the clustered entries', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Prepare
+        const reported = new Set(
+          healthy(snapshots)
+            .filter(isClustered)
+            .flatMap((snapshot) => (snapshot.services ?? []).map((service) => service.hostname)),
+        );
+
+        // Act
+        const result = aggregateServices(snapshots);
+
+        // Assess
+        const clusteredHostnames = result.services
+          .filter((merged) => merged.clusterVIPs !== undefined)
+          .map((merged) => merged.hostname);
+        assert.equal(new Set(clusteredHostnames).size, clusteredHostnames.length);
+        assert.deepEqual(new Set(clusteredHostnames), reported);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('the clusterVIPs keys of a hostname are exactly the cluster ids of the healthy registries reporting it', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Prepare
+        const expected = new Map<string, Set<string>>();
+        for (const snapshot of healthy(snapshots).filter(isClustered)) {
+          for (const service of snapshot.services ?? []) {
+            const ids = expected.get(service.hostname) ?? new Set<string>();
+            ids.add(snapshot.registry.clusterId ?? '');
+            expected.set(service.hostname, ids);
+          }
+        }
+
+        // Act
+        const result = aggregateServices(snapshots);
+
+        // Assess
+        for (const merged of result.services) {
+          if (merged.clusterVIPs === undefined) continue;
+          assert.deepEqual(new Set(Object.keys(merged.clusterVIPs)), expected.get(merged.hostname));
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('every service of a healthy unclustered registry is kept, in order', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Prepare
+        const expected = healthy(snapshots)
+          .filter((snapshot) => !isClustered(snapshot))
+          .flatMap((snapshot) =>
+            (snapshot.services ?? []).map((service) => ({
+              ...stripEndpoints(service),
+              registry: snapshot.registry.name,
+            })),
+          );
+
+        // Act
+        const result = aggregateServices(snapshots);
+
+        // Assess
+        const unclusteredEntries = result.services.filter((merged) => merged.clusterVIPs === undefined);
+        assert.deepEqual(unclusteredEntries, expected);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('the output is in first-seen order', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Prepare
+        const expected: string[] = [];
+        const seenClustered = new Set<string>();
+        for (const snapshot of healthy(snapshots)) {
+          for (const service of snapshot.services ?? []) {
+            if (!isClustered(snapshot)) {
+              expected.push(`unclustered ${snapshot.registry.name} ${service.hostname}`);
+            } else if (!seenClustered.has(service.hostname)) {
+              seenClustered.add(service.hostname);
+              expected.push(`clustered ${snapshot.registry.name} ${service.hostname}`);
+            }
+          }
+        }
+
+        // Act
+        const result = aggregateServices(snapshots);
+
+        // Assess
+        const actual = result.services.map(
+          (merged) =>
+            `${merged.clusterVIPs === undefined ? 'unclustered' : 'clustered'} ${merged.registry} ${merged.hostname}`,
+        );
+        assert.deepEqual(actual, expected);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('the errors are exactly the error snapshots, in order', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Prepare
+        const expected = snapshots
+          .filter((snapshot) => snapshot.error !== undefined)
+          .map((snapshot) => ({ registry: snapshot.registry.name, message: snapshot.error }));
+
+        // Act
+        const result = aggregateServices(snapshots);
+
+        // Assess
+        assert.deepEqual(result.errors, expected);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('no output service carries endpoints', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Act
+        const result = aggregateServices(snapshots);
+
+        // Assess
+        for (const merged of result.services) assert.equal(Object.hasOwn(merged, 'endpoints'), false);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
