@@ -1,0 +1,197 @@
+/**
+ * Validation schemas for a registry's `source`: where the scheduled refresh pulls services from.
+ * Pure data: no I/O. Secrets are never stored inline, only as references resolved at refresh time.
+ */
+import { z } from 'zod';
+import { DNS_LABEL } from './schemas.ts';
+
+/** An environment variable name, e.g. `CONSUL_TOKEN`. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+/** An SSM parameter name with its path, e.g. `/registry/consul/token`. */
+const SSM_NAME = /^(\/[A-Za-z0-9_.-]+)+$/;
+/** A DNS name without wildcard or trailing dot, e.g. `cluster.local`. */
+const DNS_NAME =
+  /^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/;
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Consul datacenter names: letters, digits, '-' and '_'. */
+const DATACENTER = /^[A-Za-z0-9][-A-Za-z0-9_]*$/;
+/** Headers the HTTP client owns; setting them from config would break or smuggle requests. */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'upgrade',
+  'te',
+]);
+
+export const DEFAULT_REFRESH_SECONDS = 60;
+export const MIN_REFRESH_SECONDS = 10;
+export const MAX_REFRESH_SECONDS = 86_400;
+/** maxAgeSeconds defaults to this many refresh periods. */
+export const DEFAULT_MAX_AGE_FACTOR = 3;
+
+const SECRET_REF_MESSAGE = 'must be a secret reference: {"fromEnv": "NAME"} or {"fromSsm": "/path/name"}';
+
+export const secretRef = z.union(
+  [
+    z.strictObject({
+      fromEnv: z.string().regex(ENV_NAME, 'must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)'),
+    }),
+    z.strictObject({
+      fromSsm: z
+        .string()
+        .max(2048)
+        .regex(SSM_NAME, 'must be an SSM parameter path such as "/registry/token"'),
+    }),
+  ],
+  { error: SECRET_REF_MESSAGE },
+);
+export type SecretRef = z.infer<typeof secretRef>;
+
+/**
+ * An http(s) URL without user info: credentials belong in a secret reference, not in a URL that
+ * is stored and shown in plain text.
+ */
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .max(2048)
+  .refine((value) => {
+    const url = URL.parse(value);
+    return url !== null && url.username === '' && url.password === '';
+  }, 'must not contain a user name or password (use a secret reference)');
+
+const dnsName = z.string().max(253).regex(DNS_NAME, 'must be a DNS name such as "cluster.local"');
+
+/** Plain header values are for non-secret headers; anything sensitive should be a reference. */
+const headerValue = z.union(
+  [
+    z
+      .string()
+      .max(8192)
+      .regex(/^[^\r\n\0]*$/, 'must not contain line breaks'),
+    secretRef,
+  ],
+  { error: 'must be a string or a secret reference ({"fromEnv": "NAME"} or {"fromSsm": "/path/name"})' },
+);
+
+const headers = z
+  .record(z.string().max(256).regex(HEADER_NAME, 'is not a valid header name'), headerValue)
+  .superRefine((value, ctx) => {
+    const seen = new Set<string>();
+    const names = Object.keys(value);
+    if (names.length > 32) ctx.addIssue({ code: 'custom', message: 'at most 32 headers' });
+    for (const name of names) {
+      const lower = name.toLowerCase();
+      if (RESERVED_HEADERS.has(lower)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'is set by the client and cannot be configured',
+        });
+      }
+      if (seen.has(lower)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is given twice (header names ignore case)' });
+      }
+      seen.add(lower);
+    }
+  });
+
+/** base64 of PEM text, as `certificate-authority-data` in a kubeconfig. */
+const caData = z
+  .string()
+  .max(512 * 1024)
+  .refine((value) => {
+    try {
+      return atob(value.replace(/\s+/g, '')).includes('-----BEGIN CERTIFICATE-----');
+    } catch {
+      return false;
+    }
+  }, 'must be base64 of PEM CA certificates (like certificate-authority-data in a kubeconfig)');
+
+export const httpSourceSchema = z.strictObject({
+  type: z.literal('http'),
+  url: httpUrl,
+  headers: headers.exactOptional(),
+});
+
+export const kubernetesSourceSchema = z.strictObject({
+  type: z.literal('kubernetes'),
+  server: httpUrl,
+  token: secretRef.exactOptional(),
+  caData: caData.exactOptional(),
+  namespaces: z
+    .array(z.string().regex(DNS_LABEL, 'must be a namespace name (a DNS label)'))
+    .min(1)
+    .max(100)
+    .refine((list) => new Set(list).size === list.length, 'must not repeat a namespace')
+    .exactOptional(),
+  clusterDomain: dnsName.exactOptional(),
+});
+
+export const consulSourceSchema = z.strictObject({
+  type: z.literal('consul'),
+  address: httpUrl,
+  datacenter: z
+    .string()
+    .max(64)
+    .regex(DATACENTER, 'must be a Consul datacenter name (letters, digits, "-", "_")')
+    .exactOptional(),
+  token: secretRef.exactOptional(),
+  domain: dnsName.exactOptional(),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [
+  httpSourceSchema,
+  kubernetesSourceSchema,
+  consulSourceSchema,
+]);
+
+export type Source = z.infer<typeof sourceSchema>;
+export type HttpSource = z.infer<typeof httpSourceSchema>;
+export type KubernetesSource = z.infer<typeof kubernetesSourceSchema>;
+export type ConsulSource = z.infer<typeof consulSourceSchema>;
+
+/**
+ * Per-registry refresh fields. The plain shape is exported too, so a registry schema can spread it
+ * into its own object (zod does not allow `.extend()` on a refined schema); re-apply
+ * `checkRefreshSettings` there.
+ */
+export const refreshSettingsShape = {
+  refreshSeconds: z.int().min(MIN_REFRESH_SECONDS).max(MAX_REFRESH_SECONDS).exactOptional(),
+  maxAgeSeconds: z
+    .int()
+    .min(MIN_REFRESH_SECONDS)
+    .max(DEFAULT_MAX_AGE_FACTOR * MAX_REFRESH_SECONDS)
+    .exactOptional(),
+};
+
+export interface RefreshSettings {
+  refreshSeconds?: number;
+  maxAgeSeconds?: number;
+}
+
+/** A snapshot may not expire before the next refresh could replace it. */
+export function checkRefreshSettings(value: RefreshSettings, ctx: z.RefinementCtx): void {
+  const refreshSeconds = value.refreshSeconds ?? DEFAULT_REFRESH_SECONDS;
+  if (value.maxAgeSeconds !== undefined && value.maxAgeSeconds < refreshSeconds) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxAgeSeconds'],
+      message: `must be at least refreshSeconds (${refreshSeconds})`,
+    });
+  }
+}
+
+export const refreshSettingsSchema = z.strictObject(refreshSettingsShape).superRefine(checkRefreshSettings);
+
+/** Fill in the defaults: refresh every 60 s, data is stale after 3 refresh periods. */
+export function resolveRefreshSettings(value: RefreshSettings): Required<RefreshSettings> {
+  const refreshSeconds = value.refreshSeconds ?? DEFAULT_REFRESH_SECONDS;
+  return { refreshSeconds, maxAgeSeconds: value.maxAgeSeconds ?? DEFAULT_MAX_AGE_FACTOR * refreshSeconds };
+}
+
+// Keep the inferred type and the hand-written interface in step.
+type Assignable<A extends B, B> = A;
+export type _RefreshSettingsInSync = Assignable<z.infer<typeof refreshSettingsSchema>, RefreshSettings>;
