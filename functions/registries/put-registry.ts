@@ -1,0 +1,21 @@
+import { badRequest } from '#http/errors.ts';
+import { httpHandler, json } from '#http/handler.ts';
+import { registryNameParam } from '#http/params.ts';
+import { parseWith, registryBodySchema } from '#lib/schemas.ts';
+import { store } from '#store/client.ts';
+import type { RegistrySettings } from '#store/registry-store.ts';
+import { registryView } from './registry-view.ts';
+
+export const handler = httpHandler(
+  async (event) => {
+    const name = registryNameParam(event);
+    const parsed = parseWith(registryBodySchema, event.body ?? {});
+    if (!parsed.ok) throw badRequest(parsed.message, 'InvalidBody');
+    const { clusterId, ...rest } = parsed.value;
+    // An empty clusterId means "no cluster", as in Istio: store it as absent.
+    const settings: RegistrySettings = { ...rest, ...(clusterId ? { clusterId } : {}) };
+    const { record, created } = await store.putRegistry(name, settings);
+    return json(created ? 201 : 200, registryView(record));
+  },
+  { jsonBody: true },
+);

@@ -1,0 +1,12 @@
+import type { RegistryRecord } from '#store/registry-store.ts';
+
+/** A registry as the API shows it: settings, position and its current snapshot's generation. */
+export function registryView(record: RegistryRecord) {
+  const { snapshot, ...rest } = record;
+  return {
+    ...rest,
+    generation: snapshot?.generation ?? null,
+    serviceCount: snapshot?.serviceCount ?? 0,
+    snapshotAt: snapshot?.storedAt ?? null,
+  };
+}

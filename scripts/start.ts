@@ -1,0 +1,67 @@
+/**
+ * `npm start`: the whole stack on one machine. DynamoDB Local (Java) on a free port, the table created
+ * from infra/table.json, then serverless-offline emulating API Gateway + Lambda on PORT (default 3000).
+ * Ctrl-C or SIGTERM stops everything, the Java process included.
+ *
+ * Options (environment): PORT, DYNAMODB_PORT, DATA_DIR (keep data in that directory; default in memory).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '#infra/dynamodb-local.ts';
+import { ensureTable } from '#infra/table.ts';
+
+const STAGE = 'local';
+const TABLE_NAME = `aggregate-registry-${STAGE}`;
+const port = Number(process.env.PORT ?? 3000);
+const dataDir = process.env.DATA_DIR ? resolve(process.env.DATA_DIR) : undefined;
+if (dataDir) mkdirSync(dataDir, { recursive: true });
+
+const database = await startDynamoDbLocal({
+  ...(process.env.DYNAMODB_PORT ? { port: Number(process.env.DYNAMODB_PORT) } : {}),
+  ...(dataDir ? { dataDir } : {}),
+});
+await ensureTable(database.client, TABLE_NAME);
+console.log(`DynamoDB Local on ${database.endpoint} (${dataDir ? `data in ${dataDir}` : 'in memory'})`);
+
+const offline: ChildProcess = spawn('serverless', ['offline', 'start', '--stage', STAGE], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  detached: true,
+  env: {
+    ...process.env,
+    PORT: String(port),
+    AWS_ENDPOINT_URL: database.endpoint,
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    TABLE_NAME,
+  },
+});
+
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    if (offline.exitCode === null && offline.pid !== undefined) {
+      try {
+        process.kill(-offline.pid, 'SIGTERM');
+      } catch {}
+    }
+    await database.stop();
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+offline.once('exit', (code) => void stop(code ?? 1));
+
+const url = `http://127.0.0.1:${port}`;
+for (let i = 0; i < 600 && !stopping; i++) {
+  try {
+    await fetch(`${url}/registries`);
+    console.log(`\naggregate-registry is up on ${url}\n  try: curl -s ${url}/services\n`);
+    break;
+  } catch {
+    await new Promise((done) => setTimeout(done, 200));
+  }
+}

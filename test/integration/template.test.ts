@@ -1,0 +1,132 @@
+/**
+ * The LocalStack stage cannot be deployed here (no Docker engine), so we test what can be: the
+ * CloudFormation template `osls package --stage localstack` produces, without credentials.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, any>;
+}
+let resources: Record<string, Resource>;
+const outDir = mkdtempSync(join(tmpdir(), 'aggregate-registry-package-'));
+
+async function packageStage(stage: string): Promise<void> {
+  const child = spawn('serverless', ['package', '--stage', stage, '--package', outDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
+  });
+  let output = '';
+  child.stdout?.on('data', (data) => {
+    output += data;
+  });
+  child.stderr?.on('data', (data) => {
+    output += data;
+  });
+  // serverless-localstack leaves esbuild's service process running after packaging; we stop at the
+  // "packaged" line rather than wait for an exit that may not come.
+  const deadline = Date.now() + 180_000;
+  while (!/Service packaged/.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`packaging failed:\n${output.slice(-3000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+}
+
+before(async () => {
+  await packageStage('localstack');
+  const template = JSON.parse(
+    readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  );
+  resources = template.Resources;
+});
+after(() => rmSync(outDir, { recursive: true, force: true }));
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+describe('the packaged localstack template', () => {
+  test('has the table keyed by pk/sk, on demand, named for the stage', () => {
+    const [[, table] = []] = ofType('AWS::DynamoDB::Table');
+    assert.ok(table);
+    assert.equal(table.Properties.TableName, 'aggregate-registry-localstack');
+    assert.equal(table.Properties.BillingMode, 'PAY_PER_REQUEST');
+    assert.deepEqual(
+      table.Properties.KeySchema.map((k: { AttributeName: string }) => k.AttributeName),
+      ['pk', 'sk'],
+    );
+  });
+
+  test('has every function on nodejs22.x with the table name in its environment', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    assert.equal(functions.length, 7);
+    for (const [, fn] of functions) {
+      assert.equal(fn.Properties.Runtime, 'nodejs22.x');
+      assert.match(fn.Properties.Handler, /\.handler$/);
+      assert.equal(fn.Properties.Environment.Variables.TABLE_NAME, 'aggregate-registry-localstack');
+    }
+  });
+
+  test('routes every API call through an HTTP API', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties.RouteKey)
+      .sort();
+    assert.deepEqual(routes, [
+      'DELETE /registries/{name}',
+      'GET /registries',
+      'GET /registries/{name}',
+      'GET /services',
+      'GET /services/{hostname}',
+      'PUT /registries/{name}',
+      'PUT /registries/{name}/snapshot',
+    ]);
+  });
+
+  test('gives each function only the DynamoDB actions it uses, on that table only', () => {
+    const expected: Record<string, string[]> = {
+      QueryRole: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
+      RegistryReadRole: ['dynamodb:GetItem', 'dynamodb:Query'],
+      IngestRole: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      RegistryWriteRole: [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ],
+    };
+    for (const [name, actions] of Object.entries(expected)) {
+      const role = resources[name];
+      assert.ok(role, `role ${name}`);
+      const statements = role.Properties.Policies.flatMap(
+        (p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement,
+      );
+      assert.deepEqual(statements.flatMap((s: { Action: string[] }) => s.Action).sort(), actions);
+      for (const statement of statements) {
+        assert.deepEqual(statement.Resource, { 'Fn::GetAtt': ['RegistryTable', 'Arn'] });
+        assert.ok(!JSON.stringify(statement).includes('*'), 'no wildcard');
+      }
+    }
+    const roleOf = (fn: string) => resources[fn]?.Properties.Role['Fn::GetAtt'][0];
+    assert.equal(roleOf('GetServicesLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('PutSnapshotLambdaFunction'), 'IngestRole');
+    assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
+    assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');
+  });
+
+  test('bundles each function as an ESM .mjs file', () => {
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      assert.match(fn.Properties.Handler, /^functions\/[a-z]+\/[a-z-]+\.handler$/);
+    }
+    const zip = readFileSync(join(outDir, 'getServices.zip'));
+    assert.ok(zip.includes(Buffer.from('functions/query/get-services.mjs')));
+  });
+});
