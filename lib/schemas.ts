@@ -20,7 +20,7 @@ export const hostname = z
   .max(253)
   .regex(HOSTNAME, 'must be a DNS name (labels of letters, digits, "-", "_"; optional leading "*.")');
 const ipOrCidr = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
-const shortToken = (max: number) =>
+export const shortToken = (max: number) =>
   z.string().min(1).max(max).regex(TOKEN, 'has characters that are not allowed');
 
 const labels = (limits: Limits) =>
@@ -66,18 +66,7 @@ export const snapshotBodySchema = (limits: Limits = DEFAULT_LIMITS) =>
     generation: z.int().min(1).max(Number.MAX_SAFE_INTEGER).exactOptional(),
   });
 
-export const registryBodySchema = z.strictObject({
-  clusterId: z
-    .string()
-    .max(253)
-    .regex(/^([A-Za-z0-9][-A-Za-z0-9_.]*)?$/, 'has characters that are not allowed')
-    .exactOptional(),
-  provider: shortToken(64).exactOptional(),
-  description: z.string().max(1024).exactOptional(),
-});
-
 export type SnapshotBody = { services: Service[]; generation?: number };
-export type RegistryBody = z.infer<typeof registryBodySchema>;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 

@@ -1,7 +1,8 @@
 import { badRequest } from '#http/errors.ts';
 import { httpHandler, json } from '#http/handler.ts';
 import { registryNameParam } from '#http/params.ts';
-import { parseWith, registryBodySchema } from '#lib/schemas.ts';
+import { registryBodySchema } from '#lib/registry-schema.ts';
+import { parseWith } from '#lib/schemas.ts';
 import { store } from '#store/client.ts';
 import type { RegistrySettings } from '#store/registry-store.ts';
 import { registryView } from './registry-view.ts';

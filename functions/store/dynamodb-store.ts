@@ -18,6 +18,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { canonicalJson } from '#lib/canonical-json.ts';
 import type { Service } from '#lib/types.ts';
 import {
   RegistryNotFoundError,
@@ -32,6 +33,7 @@ import type {
   RegistryStore,
   SnapshotPointer,
   SnapshotWrite,
+  SnapshotWriteOptions,
 } from './registry-store.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts';
 
@@ -61,6 +63,10 @@ interface RegistryItem {
   updatedAt: string;
   settings?: RegistrySettings;
   snapshot?: SnapshotPointer;
+  checkedAt?: string;
+  confirmedAt?: string;
+  lastError?: string;
+  lastErrorAt?: string;
 }
 
 export class DynamoRegistryStore implements RegistryStore {
@@ -214,7 +220,12 @@ export class DynamoRegistryStore implements RegistryStore {
     return true;
   }
 
-  async putSnapshot(name: string, services: readonly Service[], generation?: number): Promise<SnapshotWrite> {
+  async putSnapshot(
+    name: string,
+    services: readonly Service[],
+    generation?: number,
+    options: SnapshotWriteOptions = {},
+  ): Promise<SnapshotWrite> {
     let registry = await this.getRegistry(name);
     if (!registry) throw new RegistryNotFoundError(name);
     const current = registry.snapshot?.generation ?? 0;
@@ -236,9 +247,10 @@ export class DynamoRegistryStore implements RegistryStore {
         jsonBytes: encoded.jsonBytes,
         storedBytes: encoded.storedBytes,
         storedAt: new Date().toISOString(),
+        ...(options.contentHash ? { contentHash: options.contentHash } : {}),
       };
       try {
-        await this.flipPointer(registry, pointer);
+        await this.flipPointer(registry, pointer, options.checkedAt);
         await this.sweepChunks(name, id, registry.snapshot?.id).catch(this.onCleanupError);
         return { registry: name, generation: target, serviceCount: services.length };
       } catch (error) {
@@ -295,8 +307,46 @@ export class DynamoRegistryStore implements RegistryStore {
     return snapshots;
   }
 
-  private async flipPointer(registry: RegistryRecord, pointer: SnapshotPointer): Promise<void> {
+  async recordRefresh(name: string, outcome: { checkedAt: string; error?: string }): Promise<boolean> {
+    const failed = outcome.error !== undefined;
+    try {
+      await this.guard(
+        this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: registryKey(name),
+                  UpdateExpression: failed
+                    ? 'SET checkedAt = :at, lastError = :error, lastErrorAt = :at'
+                    : 'SET checkedAt = :at, confirmedAt = :at REMOVE lastError, lastErrorAt',
+                  ConditionExpression: 'attribute_exists(sk)',
+                  ExpressionAttributeValues: failed
+                    ? { ':at': outcome.checkedAt, ':error': outcome.error }
+                    : { ':at': outcome.checkedAt },
+                },
+              },
+              { Update: this.bumpRevision() },
+            ],
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private async flipPointer(
+    registry: RegistryRecord,
+    pointer: SnapshotPointer,
+    checkedAt?: string,
+  ): Promise<void> {
     const { registry: _name, ...stored } = pointer;
+    // A refreshed snapshot also records its successful check; a pushed one confirms itself.
+    const refreshed = checkedAt ? ', checkedAt = :storedAt REMOVE lastError, lastErrorAt' : '';
     await this.guard(
       this.client.send(
         new TransactWriteCommand({
@@ -305,7 +355,7 @@ export class DynamoRegistryStore implements RegistryStore {
               Update: {
                 TableName: this.tableName,
                 Key: registryKey(registry.name),
-                UpdateExpression: 'SET #snapshot = :pointer',
+                UpdateExpression: `SET #snapshot = :pointer, confirmedAt = :storedAt${refreshed}`,
                 ConditionExpression:
                   'attribute_exists(sk) AND createdAt = :createdAt AND ' +
                   '(attribute_not_exists(#snapshot) OR #snapshot.generation < :generation)',
@@ -314,6 +364,7 @@ export class DynamoRegistryStore implements RegistryStore {
                   ':pointer': stored,
                   ':createdAt': registry.createdAt,
                   ':generation': pointer.generation,
+                  ':storedAt': pointer.storedAt,
                 },
               },
             },
@@ -426,6 +477,9 @@ function toRecord(item: RegistryItem): RegistryRecord {
     ...item.settings,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
+    ...(item.checkedAt ? { checkedAt: item.checkedAt } : {}),
+    ...(item.confirmedAt ? { confirmedAt: item.confirmedAt } : {}),
+    ...(item.lastError ? { lastError: item.lastError, lastErrorAt: item.lastErrorAt ?? '' } : {}),
     snapshot: item.snapshot ? { ...item.snapshot, registry: item.name } : null,
   };
 }
@@ -434,12 +488,15 @@ const SETTING_KEYS = [
   'clusterId',
   'provider',
   'description',
+  'source',
+  'refreshSeconds',
+  'maxAgeSeconds',
 ] as const satisfies readonly (keyof RegistrySettings)[];
 
 function settingsOf(record: RegistryRecord): RegistrySettings {
-  const settings: RegistrySettings = {};
+  const settings: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) if (record[key] !== undefined) settings[key] = record[key];
-  return settings;
+  return settings as RegistrySettings;
 }
 
 function stripSettings(record: RegistryRecord): RegistryRecord {
@@ -449,7 +506,7 @@ function stripSettings(record: RegistryRecord): RegistryRecord {
 }
 
 function sameSettings(a: RegistrySettings, b: RegistrySettings): boolean {
-  return JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort());
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 function isConditionFailure(error: unknown): boolean {

@@ -1,4 +1,5 @@
 /** What the functions need from storage; one implementation, DynamoDB (dynamodb-store.ts). */
+import type { Source } from '#lib/source-schema.ts';
 import type { Service } from '#lib/types.ts';
 
 /** The settings a client sets with PUT /registries/{name}; stored as given. */
@@ -6,6 +7,9 @@ export interface RegistrySettings {
   clusterId?: string;
   provider?: string;
   description?: string;
+  source?: Source;
+  refreshSeconds?: number;
+  maxAgeSeconds?: number;
 }
 
 /** Where the current snapshot of a registry lives. Immutable once written. */
@@ -18,9 +22,21 @@ export interface SnapshotPointer {
   jsonBytes: number;
   storedBytes: number;
   storedAt: string;
+  /** sha256 of the services' JSON, so a refresh that finds the same content stores nothing. */
+  contentHash?: string;
 }
 
-export interface RegistryRecord extends RegistrySettings {
+/** What the scheduled refresh last found; absent for registries that were never refreshed. */
+export interface RefreshState {
+  /** The last refresh attempt. */
+  checkedAt?: string;
+  /** The last time the current snapshot was known to be current: its push, or a successful refresh. */
+  confirmedAt?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+}
+
+export interface RegistryRecord extends RegistrySettings, RefreshState {
   name: string;
   position: number;
   createdAt: string;
@@ -42,6 +58,12 @@ export interface SnapshotWrite {
   serviceCount: number;
 }
 
+export interface SnapshotWriteOptions {
+  contentHash?: string;
+  /** Set when the snapshot comes from a refresh: it also records the successful check. */
+  checkedAt?: string;
+}
+
 export interface RegistryStore {
   putRegistry(
     name: string,
@@ -51,6 +73,13 @@ export interface RegistryStore {
   /** One consistent read of every registry, in registration order. */
   listRegistries(): Promise<RegistryList>;
   deleteRegistry(name: string): Promise<boolean>;
-  putSnapshot(name: string, services: readonly Service[], generation?: number): Promise<SnapshotWrite>;
+  putSnapshot(
+    name: string,
+    services: readonly Service[],
+    generation?: number,
+    options?: SnapshotWriteOptions,
+  ): Promise<SnapshotWrite>;
+  /** Records a refresh attempt that stored no new snapshot (unchanged content, or a failure). */
+  recordRefresh(name: string, outcome: { checkedAt: string; error?: string }): Promise<boolean>;
   loadSnapshots(pointers: readonly SnapshotPointer[]): Promise<Map<string, Service[]>>;
 }

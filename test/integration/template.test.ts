@@ -66,7 +66,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 7);
+    assert.equal(functions.length, 9);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -84,6 +84,7 @@ describe('the packaged localstack template', () => {
       'GET /registries/{name}',
       'GET /services',
       'GET /services/{hostname}',
+      'POST /registries/{name}/refresh',
       'PUT /registries/{name}',
       'PUT /registries/{name}/snapshot',
     ]);
@@ -92,6 +93,7 @@ describe('the packaged localstack template', () => {
   test('gives each function only the DynamoDB actions it uses, on that table only', () => {
     const expected: Record<string, string[]> = {
       QueryRole: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
+      RefreshRole: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       RegistryReadRole: ['dynamodb:GetItem', 'dynamodb:Query'],
       IngestRole: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       RegistryWriteRole: [
@@ -106,9 +108,9 @@ describe('the packaged localstack template', () => {
     for (const [name, actions] of Object.entries(expected)) {
       const role = resources[name];
       assert.ok(role, `role ${name}`);
-      const statements = role.Properties.Policies.flatMap(
-        (p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement,
-      );
+      const statements = role.Properties.Policies.filter(
+        (p: { PolicyName: string }) => p.PolicyName === 'table-access',
+      ).flatMap((p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement);
       assert.deepEqual(statements.flatMap((s: { Action: string[] }) => s.Action).sort(), actions);
       for (const statement of statements) {
         assert.deepEqual(statement.Resource, { 'Fn::GetAtt': ['RegistryTable', 'Arn'] });
@@ -120,6 +122,19 @@ describe('the packaged localstack template', () => {
     assert.equal(roleOf('PutSnapshotLambdaFunction'), 'IngestRole');
     assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
     assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');
+  });
+
+  test('runs the refresh every minute and lets it read only its own SSM parameters', () => {
+    const [[, rule] = []] = ofType('AWS::Events::Rule');
+    assert.equal(rule?.Properties.ScheduleExpression, 'rate(1 minute)');
+    const secrets = resources.RefreshRole?.Properties.Policies.find(
+      (p: { PolicyName: string }) => p.PolicyName === 'source-secrets',
+    );
+    const [statement] = secrets.PolicyDocument.Statement;
+    assert.deepEqual(statement.Action, ['ssm:GetParameter']);
+    assert.match(statement.Resource['Fn::Sub'], /:parameter\/aggregate-registry\/\*$/);
+    const others = ['QueryRole', 'IngestRole', 'RegistryReadRole', 'RegistryWriteRole'];
+    for (const name of others) assert.ok(!JSON.stringify(resources[name]).includes('ssm:'), name);
   });
 
   test('bundles each function as an ESM .mjs file', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_LIMITS, type Limits, limitsFrom } from '#lib/limits.ts';
-import { parseWith, registryBodySchema, registryName, snapshotBodySchema } from '#lib/schemas.ts';
+import { registryBodySchema } from '#lib/registry-schema.ts';
+import { parseWith, registryName, snapshotBodySchema } from '#lib/schemas.ts';
 
 function validBody() {
   return {
