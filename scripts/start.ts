@@ -3,12 +3,20 @@
  * from infra/table.json, then serverless-offline emulating API Gateway + Lambda on PORT (default 3000).
  * Ctrl-C or SIGTERM stops everything, the Java process included.
  *
- * Options (environment): PORT, DYNAMODB_PORT, DATA_DIR (keep data in that directory; default in memory).
+ * Options (environment): PORT, DYNAMODB_PORT, DATA_DIR (keep data in that directory; default in memory),
+ * DYNAMODB_ENDPOINT (use that already running DynamoDB instead of starting one: the table is created there
+ * if missing, and the database is neither stopped nor restarted by this script).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '#infra/dynamodb-local.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDbLocal,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startDynamoDbLocal,
+} from '#infra/dynamodb-local.ts';
 import { ensureTable } from '#infra/table.ts';
 
 const STAGE = 'local';
@@ -17,12 +25,54 @@ const port = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.DATA_DIR ? resolve(process.env.DATA_DIR) : undefined;
 if (dataDir) mkdirSync(dataDir, { recursive: true });
 
-const database = await startDynamoDbLocal({
-  ...(process.env.DYNAMODB_PORT ? { port: Number(process.env.DYNAMODB_PORT) } : {}),
-  ...(dataDir ? { dataDir } : {}),
-});
+const external = process.env.DYNAMODB_ENDPOINT?.trim() || undefined;
+const database = external
+  ? await connectDynamoDb(external)
+  : await startDynamoDbLocal({
+      ...(process.env.DYNAMODB_PORT ? { port: Number(process.env.DYNAMODB_PORT) } : {}),
+      ...(dataDir ? { dataDir } : {}),
+    });
 await ensureTable(database.client, TABLE_NAME);
-console.log(`DynamoDB Local on ${database.endpoint} (${dataDir ? `data in ${dataDir}` : 'in memory'})`);
+console.log(
+  external
+    ? `DynamoDB at ${database.endpoint} (DYNAMODB_ENDPOINT, not started or stopped here)`
+    : `DynamoDB Local on ${database.endpoint} (${dataDir ? `data in ${dataDir}` : 'in memory'})`,
+);
+
+/** A database someone else runs: wait (at most 30 s) until it answers; stopping it is not ours. */
+async function connectDynamoDb(endpoint: string): Promise<DynamoDbLocal> {
+  const url = URL.parse(endpoint);
+  if (url === null || !/^https?:$/.test(url.protocol)) {
+    console.error(`DYNAMODB_ENDPOINT must be an http(s) URL, got "${endpoint}"`);
+    process.exit(2);
+  }
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 1_000, socketTimeout: 5_000 },
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await ensureTable(client, TABLE_NAME);
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        console.error(`DynamoDB at ${endpoint} did not answer within 30 s: ${String(error)}`);
+        process.exit(1);
+      }
+      await new Promise((done) => setTimeout(done, 250));
+    }
+  }
+  return {
+    endpoint,
+    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    client,
+    stop: async () => client.destroy(),
+  };
+}
 
 const offline: ChildProcess = spawn('serverless', ['offline', 'start', '--stage', STAGE], {
   stdio: ['ignore', 'inherit', 'inherit'],

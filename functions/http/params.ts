@@ -1,21 +1,36 @@
-/** Path parameters, validated: they name table keys, so nothing unexpected gets through. */
+/**
+ * Path parameters, validated: they name table keys, so nothing unexpected gets through.
+ *
+ * API Gateway (and serverless-offline) hand a parameter over percent-decoded once. Whatever a client
+ * hides in it — `%2e%2e` (now `..`), `%2F` (now `/`), a double encoding `%252F` (now `%2F`), a NUL, a
+ * Unicode lookalike such as a Cyrillic `а` or a fullwidth `ａ` — is outside the ASCII allow-list below
+ * and answered 400. Nothing is decoded again here and nothing is normalised: a parameter is used
+ * exactly as it was checked, or not at all.
+ */
 import { DNS_LABEL, hostname as hostnameSchema } from '#lib/schemas.ts';
 import { badRequest } from './errors.ts';
 import type { HttpEvent } from './handler.ts';
 
+/** Longer than any valid value; checked first so the patterns never see a huge string. */
+const MAX_PARAM_LENGTH = 253;
+
+function rawParam(event: HttpEvent, name: string): string | undefined {
+  const value: unknown = event.pathParameters?.[name];
+  return typeof value === 'string' && value.length <= MAX_PARAM_LENGTH ? value : undefined;
+}
+
 export function registryNameParam(event: HttpEvent): string {
-  const name = event.pathParameters?.name ?? '';
-  if (!DNS_LABEL.test(name)) {
+  const name = rawParam(event, 'name');
+  if (name === undefined || !DNS_LABEL.test(name)) {
     throw badRequest('registry name must be a DNS label (a-z, 0-9, "-", at most 63)', 'InvalidRegistryName');
   }
   return name;
 }
 
 export function hostnameParam(event: HttpEvent): string {
-  const raw = event.pathParameters?.hostname ?? '';
-  // API Gateway hands the parameter over decoded; anything still percent-encoded is not a hostname.
-  const parsed = hostnameSchema.safeParse(raw);
-  if (!parsed.success)
+  const raw = rawParam(event, 'hostname');
+  const parsed = raw === undefined ? undefined : hostnameSchema.safeParse(raw);
+  if (!parsed?.success)
     throw badRequest('hostname must be a DNS name of at most 253 characters', 'InvalidHostname');
   return parsed.data;
 }

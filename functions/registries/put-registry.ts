@@ -10,7 +10,7 @@ import { registryView } from './registry-view.ts';
 export const handler = httpHandler(
   async (event) => {
     const name = registryNameParam(event);
-    const parsed = parseWith(registryBodySchema, event.body ?? {});
+    const parsed = parseWith(registryBodySchema, event.body);
     if (!parsed.ok) throw badRequest(parsed.message, 'InvalidBody');
     const { clusterId, ...rest } = parsed.value;
     // An empty clusterId means "no cluster", as in Istio: store it as absent.

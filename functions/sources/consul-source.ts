@@ -91,6 +91,7 @@ export async function fetchConsulServices(source: ConsulSource, ctx: SourceConte
       maxBytes: ctx.limits.maxBodyBytes,
       what: ctx.what,
       request,
+      checkDestination: ctx.checkDestination,
     });
     const parsed = schema.safeParse(body);
     if (!parsed.success) {

@@ -10,6 +10,11 @@ export interface SourceContext {
   limits: Limits;
   /** How the source is named in messages, e.g. `Consul http://consul:8500/` (no secrets, no query). */
   what: string;
+  /**
+   * Rejects (SourceError, kind 'denied') when `url`'s host is or resolves to a denied address
+   * (deny-list.ts). Await it right before every request; `request` names it in messages.
+   */
+  checkDestination: (url: URL, request?: string) => Promise<void>;
 }
 
 /** Run `fn` over `items` with at most `concurrency` calls in flight; results keep the input order. */

@@ -8,6 +8,8 @@ export type SourceErrorKind =
   | 'secret'
   /** No connection: refused, DNS failure, TLS failure, reset. */
   | 'unreachable'
+  /** The source's host is, or resolves to, an address in the deny list (SOURCE_DENY_CIDRS). */
+  | 'denied'
   /** The upstream answered with a non-2xx status (or a redirect, which is not followed). */
   | 'status'
   /** The upstream answered 2xx with a body we cannot use; the message names the field. */

@@ -9,12 +9,15 @@ export interface GetJsonOptions {
   what: string;
   /** How this request is named in messages when `what` does not say it, e.g. `GET /v1/catalog/services`. */
   request?: string;
+  /** The deny-list check (`SourceContext.checkDestination`), run before the request is sent. */
+  checkDestination: (url: URL, request?: string) => Promise<void>;
 }
 
 export async function getJson(url: URL, options: GetJsonOptions): Promise<unknown> {
   const { what } = options;
   const forRequest = options.request === undefined ? '' : ` for ${options.request}`;
   const toRequest = options.request === undefined ? '' : ` to ${options.request}`;
+  await options.checkDestination(url, options.request);
   let response: Response;
   try {
     response = await fetch(url, {

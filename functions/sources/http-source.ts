@@ -28,6 +28,7 @@ export async function fetchHttpServices(source: HttpSource, ctx: SourceContext):
     signal: ctx.signal,
     maxBytes: ctx.limits.maxBodyBytes,
     what,
+    checkDestination: ctx.checkDestination,
   });
   const parsed = parseWith(envelope, body);
   if (!parsed.ok) {

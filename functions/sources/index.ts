@@ -4,6 +4,9 @@
  * through an injected resolver (`envSecretResolver` for environment variables; the Lambda injects
  * SSM).
  *
+ * No request goes to a link-local or cloud metadata address (deny-list.ts, `SOURCE_DENY_CIDRS`): each
+ * adapter checks its destination, resolved with `dns.lookup`, right before every request.
+ *
  * Every failure is a `SourceError` whose message is safe to show users: it names the upstream (URL
  * without query string) and, for a bad body, the field; resolved secret values are scrubbed from the
  * message and from the error's causes.
@@ -16,11 +19,13 @@ import { type SecretRef, type Source, sourceSchema } from '#lib/source-schema.ts
 import type { Service } from '#lib/types.ts';
 import { fetchConsulServices } from './consul-source.ts';
 import type { SourceContext } from './context.ts';
+import { checkDestination, DenyList } from './deny-list.ts';
 import { describeUrl, redact, SourceError, scrubError } from './errors.ts';
 import { fetchHttpServices } from './http-source.ts';
 import { fetchKubernetesServices } from './kubernetes-source.ts';
 import { describeSecretRef, type SecretResolver } from './secrets.ts';
 
+export { DEFAULT_DENY_CIDRS, DenyList } from './deny-list.ts';
 export { SourceError, type SourceErrorKind } from './errors.ts';
 export { envSecretResolver, type SecretResolver } from './secrets.ts';
 
@@ -34,6 +39,12 @@ export interface FetchServicesOptions {
   signal?: AbortSignal;
   /** Caps on what a source may return; defaults to DEFAULT_LIMITS. */
   limits?: Limits;
+  /**
+   * Addresses no request may go to (CIDRs); defaults to `SOURCE_DENY_CIDRS` from the environment,
+   * else DEFAULT_DENY_CIDRS (link-local 169.254.0.0/16 and EC2's IPv6 metadata fd00:ec2::254).
+   * A denied destination fails the fetch with kind 'denied'.
+   */
+  denyCidrs?: readonly string[];
 }
 
 /** How a source is named in messages: its type and URL without query or user info. */
@@ -62,6 +73,8 @@ export async function fetchServices(source: Source, options: FetchServicesOption
   }
   const config = checked.value;
   const limits = options.limits ?? DEFAULT_LIMITS;
+  const denyList =
+    options.denyCidrs === undefined ? DenyList.fromEnv(process.env) : DenyList.parse(options.denyCidrs);
   const what = describeSource(config);
   const secrets = new Set<string>();
 
@@ -80,6 +93,7 @@ export async function fetchServices(source: Source, options: FetchServicesOption
     signal: controller.signal,
     limits,
     what,
+    checkDestination: (url, request) => checkDestination(url, denyList, what, request),
   };
   // An adapter that ignores the signal still cannot hold the caller past the deadline.
   const deadline = new Promise<never>((_, reject) => {

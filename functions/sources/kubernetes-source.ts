@@ -77,6 +77,8 @@ export async function fetchKubernetesServices(
     promiseMiddleware: [
       {
         pre: async (request) => {
+          const url = new URL(request.getUrl());
+          await ctx.checkDestination(url, `${request.getHttpMethod()} ${url.pathname}`);
           request.setSignal(ctx.signal);
           return request;
         },

@@ -10,9 +10,11 @@ import { DynamoRegistryStore } from './dynamodb-store.ts';
 export function createDocumentClient(endpoint?: string): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     ...(endpoint ? { endpoint } : {}),
-    maxAttempts: 3,
-    // Fail fast when the database is down: a 503 within seconds beats a Lambda timeout.
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+    // Fail fast when the database is down or hangs: a 503 within seconds beats a Lambda timeout (15 s).
+    // socketTimeout is idle time (a large answer still streams); `requestTimeout` would only log a
+    // warning in this SDK version. A database that never answers costs at most 2 × 2 s per call.
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1_000, socketTimeout: 2_000 },
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

@@ -254,11 +254,23 @@ export class DynamoRegistryStore implements RegistryStore {
         await this.sweepChunks(name, id, registry.snapshot?.id).catch(this.onCleanupError);
         return { registry: name, generation: target, serviceCount: services.length };
       } catch (error) {
+        // The flip may have been applied with only its answer lost (a reset, a timeout): then our
+        // chunks are the current snapshot and must stay. If the registry cannot be read to tell,
+        // they stay too: the sweep removes an orphan later, a deleted current snapshot is lost.
+        let unreadable: unknown;
+        const latest = await this.getRegistry(name).catch((readError: unknown) => {
+          unreadable = readError;
+          return undefined;
+        });
+        if (latest?.snapshot?.id === id) {
+          await this.sweepChunks(name, id, registry.snapshot?.id).catch(this.onCleanupError);
+          return { registry: name, generation: latest.snapshot.generation, serviceCount: services.length };
+        }
+        if (latest === undefined) throw isConditionFailure(error) ? unreadable : error;
         if (!isConditionFailure(error)) {
           await this.deleteChunks(name, (sk) => sk.startsWith(`${id}#`)).catch(this.onCleanupError);
           throw error;
         }
-        const latest = await this.getRegistry(name);
         const retry = latest !== null && generation === undefined && attempt < AUTO_GENERATION_ATTEMPTS;
         if (!retry) {
           await this.deleteChunks(name, (sk) => sk.startsWith(`${id}#`)).catch(this.onCleanupError);
