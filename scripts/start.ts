@@ -4,10 +4,12 @@
  * Ctrl-C or SIGTERM stops everything, the Java process included.
  *
  * Options (environment): PORT, DYNAMODB_PORT, DATA_DIR (keep data in that directory; default in memory),
+ * ADMIN_TOKEN (generated and printed once when unset), READER_TOKEN, PUBLIC_READ,
  * DYNAMODB_ENDPOINT (use that already running DynamoDB instead of starting one: the table is created there
  * if missing, and the database is neither stopped nor restarted by this script).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -74,19 +76,29 @@ async function connectDynamoDb(endpoint: string): Promise<DynamoDbLocal> {
   };
 }
 
-const offline: ChildProcess = spawn('serverless', ['offline', 'start', '--stage', STAGE], {
-  stdio: ['ignore', 'inherit', 'inherit'],
-  detached: true,
-  env: {
-    ...process.env,
-    PORT: String(port),
-    AWS_ENDPOINT_URL: database.endpoint,
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    TABLE_NAME,
+const adminTokenGiven = Boolean(process.env.ADMIN_TOKEN);
+const adminToken = process.env.ADMIN_TOKEN || randomBytes(24).toString('base64url');
+
+// --localEnvironment hands this environment (ADMIN_TOKEN, READER_TOKEN, ...) to the functions, as the
+// SSM parameters do in AWS.
+const offline: ChildProcess = spawn(
+  'serverless',
+  ['offline', 'start', '--stage', STAGE, '--localEnvironment'],
+  {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      AWS_ENDPOINT_URL: database.endpoint,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      TABLE_NAME,
+      ADMIN_TOKEN: adminToken,
+    },
   },
-});
+);
 
 let stopping = false;
 async function stop(code: number): Promise<never> {
@@ -109,7 +121,12 @@ const url = `http://127.0.0.1:${port}`;
 for (let i = 0; i < 600 && !stopping; i++) {
   try {
     await fetch(`${url}/registries`);
-    console.log(`\naggregate-registry is up on ${url}\n  try: curl -s ${url}/services\n`);
+    const token = adminTokenGiven ? '$ADMIN_TOKEN' : adminToken;
+    console.log(
+      `\naggregate-registry is up on ${url}\n` +
+        (adminTokenGiven ? '' : `  admin token (generated, shown once): ${adminToken}\n`) +
+        `  try: curl -s -H "authorization: Bearer ${token}" ${url}/services\n`,
+    );
     break;
   } catch {
     await new Promise((done) => setTimeout(done, 200));

@@ -12,6 +12,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { limitsFrom } from '#lib/limits.ts';
+import { authorize, type Principal, type Scope } from './auth.ts';
 import { decodeBody } from './body.ts';
 import { INTERNAL_ERROR_BODY, toApiError } from './errors.ts';
 import { logger } from './logger.ts';
@@ -21,11 +22,18 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 
 export const limits = limitsFrom(process.env);
 
+export interface HandlerOptions {
+  /** Who may call the route; checked before anything else is read. */
+  auth: Scope;
+  jsonBody?: boolean;
+}
+
 export function httpHandler(
   handler: (event: HttpEvent, context: Context) => Promise<HttpResult>,
-  options: { jsonBody?: boolean } = {},
+  options: HandlerOptions,
 ) {
-  const stack = middy<HttpEvent, HttpResult>()
+  const stack = middy<HttpEvent, HttpResult, Error, Context & { principal?: Principal }>()
+    .use(requestLog())
     .use(httpHeaderNormalizer())
     .use(
       httpContentNegotiation({
@@ -42,7 +50,11 @@ export function httpHandler(
     .use(
       httpErrorHandler({
         fallbackMessage: INTERNAL_ERROR_BODY,
-        logger: (error) => logger.error('request failed', { error: error as Error }),
+        // Client errors are in the request log line already; only our own faults are errors.
+        logger: (error) => {
+          const status = (error as { statusCode?: number }).statusCode ?? 500;
+          if (status >= 500) logger.error('request failed', { error: error as Error });
+        },
       }),
     )
     .use({
@@ -56,6 +68,7 @@ export function httpHandler(
         request.error = mapped;
       },
     });
+  stack.use(authorize(options.auth));
   if (options.jsonBody) stack.use(decodeBody({ maxBytes: limits.maxBodyBytes })).use(httpJsonBodyParser());
   return stack.handler(handler);
 }
@@ -70,4 +83,32 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 
 export function noContent(headers: Record<string, string> = {}): HttpResult {
   return { statusCode: 204, headers };
+}
+
+/** One structured line per request, with the principal (never the token). */
+function requestLog(): middy.MiddlewareObj<
+  HttpEvent,
+  HttpResult,
+  Error,
+  Context & { principal?: Principal }
+> {
+  const started = new WeakMap<object, number>();
+  const write = (
+    request: middy.Request<HttpEvent, HttpResult, Error, Context & { principal?: Principal }>,
+  ) => {
+    logger.info('request', {
+      method: request.event.requestContext?.http?.method,
+      route: request.event.routeKey,
+      status: request.response?.statusCode,
+      principal: request.context.principal ?? 'anonymous',
+      durationMs: Date.now() - (started.get(request.event) ?? Date.now()),
+    });
+  };
+  return {
+    before: (request) => {
+      started.set(request.event, Date.now());
+    },
+    after: write,
+    onError: write,
+  };
 }

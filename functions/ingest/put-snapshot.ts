@@ -14,5 +14,5 @@ export const handler = httpHandler(
     const { services, generation } = parsed.value;
     return json(200, await store.putSnapshot(name, services, generation));
   },
-  { jsonBody: true },
+  { auth: 'ingest', jsonBody: true },
 );

@@ -7,12 +7,15 @@ import { MergedViewCache } from './merged-view.ts';
 
 const view = new MergedViewCache(store);
 
-export const handler = httpHandler(async (event) => {
-  const hostname = hostnameParam(event);
-  const current = await view.current();
-  const service = current.byHostname.get(hostname);
-  if (!service) throw notFound(`no service has hostname "${hostname}"`, 'ServiceNotFound');
-  const headers = { ETag: current.etag, 'Cache-Control': 'no-cache' };
-  if (notModified(event, current.etag)) return { statusCode: 304, headers };
-  return json(200, service, headers);
-});
+export const handler = httpHandler(
+  async (event) => {
+    const hostname = hostnameParam(event);
+    const current = await view.current();
+    const service = current.byHostname.get(hostname);
+    if (!service) throw notFound(`no service has hostname "${hostname}"`, 'ServiceNotFound');
+    const headers = { ETag: current.etag, 'Cache-Control': 'no-cache' };
+    if (notModified(event, current.etag)) return { statusCode: 304, headers };
+    return json(200, service, headers);
+  },
+  { auth: 'read' },
+);

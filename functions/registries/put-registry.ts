@@ -1,5 +1,6 @@
 import { badRequest } from '#http/errors.ts';
 import { httpHandler, json } from '#http/handler.ts';
+import { newIngestToken } from '#http/ingest-token.ts';
 import { registryNameParam } from '#http/params.ts';
 import { registryBodySchema } from '#lib/registry-schema.ts';
 import { parseWith } from '#lib/schemas.ts';
@@ -15,8 +16,13 @@ export const handler = httpHandler(
     const { clusterId, ...rest } = parsed.value;
     // An empty clusterId means "no cluster", as in Istio: store it as absent.
     const settings: RegistrySettings = { ...rest, ...(clusterId ? { clusterId } : {}) };
-    const { record, created } = await store.putRegistry(name, settings);
-    return json(created ? 201 : 200, registryView(record));
+    const ingest = newIngestToken(name);
+    const { record, created } = await store.putRegistry(name, settings, {
+      ingestTokenDigest: ingest.digestHex,
+    });
+    // The ingest token is shown once, at creation; only its digest is stored.
+    if (created) return json(201, { ...registryView(record), ingestToken: ingest.token });
+    return json(200, registryView(record));
   },
-  { jsonBody: true },
+  { auth: 'admin', jsonBody: true },
 );

@@ -87,6 +87,7 @@ export class DynamoRegistryStore implements RegistryStore {
   async putRegistry(
     name: string,
     settings: RegistrySettings,
+    options: { ingestTokenDigest?: string } = {},
   ): Promise<{ record: RegistryRecord; created: boolean }> {
     const existing = await this.getRegistry(name);
     if (existing) return { record: await this.updateSettings(existing, settings), created: false };
@@ -101,7 +102,7 @@ export class DynamoRegistryStore implements RegistryStore {
               {
                 Put: {
                   TableName: this.tableName,
-                  Item: { ...registryKey(name), ...item },
+                  Item: { ...registryKey(name), ...item, ingestTokenDigest: options.ingestTokenDigest },
                   ConditionExpression: 'attribute_not_exists(sk)',
                 },
               },
@@ -113,7 +114,7 @@ export class DynamoRegistryStore implements RegistryStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       // Created by a concurrent request between our read and our write: this request is an update.
-      return this.putRegistry(name, settings);
+      return this.putRegistry(name, settings, options);
     }
     return { record: toRecord(item), created: true };
   }
@@ -152,6 +153,41 @@ export class DynamoRegistryStore implements RegistryStore {
       throw error;
     }
     return { ...stripSettings(existing), ...settings, updatedAt: now };
+  }
+
+  async getIngestTokenDigest(name: string): Promise<string | null> {
+    const result = await this.guard(
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: registryKey(name),
+          ProjectionExpression: 'ingestTokenDigest',
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const value = result.Item?.ingestTokenDigest;
+    return typeof value === 'string' ? value : null;
+  }
+
+  async setIngestTokenDigest(name: string, digestHex: string): Promise<boolean> {
+    try {
+      await this.guard(
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: registryKey(name),
+            UpdateExpression: 'SET ingestTokenDigest = :digest',
+            ConditionExpression: 'attribute_exists(sk)',
+            ExpressionAttributeValues: { ':digest': digestHex },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async getRegistry(name: string): Promise<RegistryRecord | null> {

@@ -30,7 +30,7 @@ async function call(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<Reply> {
-  const init: RequestInit = { method, headers: { ...headers } };
+  const init: RequestInit = { method, headers: { authorization: `Bearer ${stack.adminToken}`, ...headers } };
   if (body !== undefined) {
     init.body =
       typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body);
@@ -199,7 +199,9 @@ describe('a platform team merging two clusters and a static list', () => {
 
   test('compresses the response when the client accepts gzip', async () => {
     const plain = await call('GET', '/services');
-    const zipped = await fetch(`${stack.url}/services`, { headers: { 'accept-encoding': 'gzip' } });
+    const zipped = await fetch(`${stack.url}/services`, {
+      headers: { 'accept-encoding': 'gzip', authorization: `Bearer ${stack.adminToken}` },
+    });
     const bytes = Buffer.from(await zipped.arrayBuffer());
     // fetch inflates transparently when it can; accept either, but the header must say gzip.
     assert.equal(zipped.headers.get('content-encoding'), 'gzip');

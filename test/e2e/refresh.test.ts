@@ -26,11 +26,12 @@ after(async () => {
 });
 
 async function call(method: string, path: string, body?: unknown) {
+  const headers: Record<string, string> = { authorization: `Bearer ${stack.adminToken}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${stack.url}${path}`, {
     method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };

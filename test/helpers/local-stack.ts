@@ -3,10 +3,13 @@
  * and stops it with everything it started.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { freePort } from '#infra/dynamodb-local.ts';
 
 export interface LocalStack {
   url: string;
+  /** The stack's admin token: the one given in `env`, or one made up here. */
+  adminToken: string;
   output(): string;
   stop(): Promise<void>;
 }
@@ -14,9 +17,16 @@ export interface LocalStack {
 export async function startLocalStack(env: Record<string, string> = {}): Promise<LocalStack> {
   const port = await freePort();
   const lambdaPort = await freePort();
+  const adminToken = env.ADMIN_TOKEN ?? randomBytes(24).toString('hex');
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    env: { ...process.env, ...env, PORT: String(port), LAMBDA_PORT: String(lambdaPort) },
+    env: {
+      ...process.env,
+      ...env,
+      ADMIN_TOKEN: adminToken,
+      PORT: String(port),
+      LAMBDA_PORT: String(lambdaPort),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (data) => {
@@ -38,5 +48,5 @@ export async function startLocalStack(env: Record<string, string> = {}): Promise
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { url: `http://127.0.0.1:${port}`, output: () => output, stop };
+  return { url: `http://127.0.0.1:${port}`, adminToken, output: () => output, stop };
 }

@@ -29,6 +29,12 @@ afterEach(async () => {
 
 const services = (tag: string): Service[] => [{ hostname: `${tag}.example.com`, address: '10.0.0.1' }];
 
+async function record(name: string) {
+  const found = await store.getRegistry(name);
+  assert.ok(found, `registry ${name} exists`);
+  return found;
+}
+
 async function statusOf(name: string, now?: number) {
   const view = JSON.parse((await new MergedViewCache(store).current(now ? { now } : {})).json);
   return { view, registry: view.registries.find((r: { name: string }) => r.name === name) };
@@ -40,10 +46,10 @@ describe('refreshing one registry', () => {
     const server = await startServer((_req, res) => sendJson(res, 200, { services: body }));
     await store.putRegistry('pulled', { source: { type: 'http', url: server.url } });
     const deps = { store, resolveSecret, timeoutMs: 2_000 };
-    const first = await refreshRegistry((await store.getRegistry('pulled'))!, deps);
-    const same = await refreshRegistry((await store.getRegistry('pulled'))!, deps);
+    const first = await refreshRegistry(await record('pulled'), deps);
+    const same = await refreshRegistry(await record('pulled'), deps);
     body = services('two');
-    const changed = await refreshRegistry((await store.getRegistry('pulled'))!, deps);
+    const changed = await refreshRegistry(await record('pulled'), deps);
     await server.close();
     assert.deepEqual(
       [first, same, changed].map((o) => [o.outcome, o.generation]),
@@ -65,12 +71,12 @@ describe('refreshing one registry', () => {
     );
     await store.putRegistry('pulled', { source: { type: 'http', url: server.url } });
     const deps = { store, resolveSecret, timeoutMs: 2_000 };
-    await refreshRegistry((await store.getRegistry('pulled'))!, deps);
+    await refreshRegistry(await record('pulled'), deps);
     failing = true;
-    const failed = await refreshRegistry((await store.getRegistry('pulled'))!, deps);
+    const failed = await refreshRegistry(await record('pulled'), deps);
     const during = await statusOf('pulled');
     failing = false;
-    await refreshRegistry((await store.getRegistry('pulled'))!, deps);
+    await refreshRegistry(await record('pulled'), deps);
     const healed = await statusOf('pulled');
     await server.close();
     assert.equal(failed.outcome, 'failed');
@@ -88,7 +94,7 @@ describe('refreshing one registry', () => {
 
   test('a failing source with nothing to serve is reported in errors', async () => {
     await store.putRegistry('broken', { source: { type: 'http', url: 'http://127.0.0.1:9/' } });
-    await refreshRegistry((await store.getRegistry('broken'))!, { store, resolveSecret, timeoutMs: 1_000 });
+    await refreshRegistry(await record('broken'), { store, resolveSecret, timeoutMs: 1_000 });
     const { view, registry } = await statusOf('broken');
     assert.equal(registry.status, 'error');
     assert.equal(view.errors.length, 1);
@@ -138,9 +144,9 @@ describe('freshness', () => {
     });
     let clock = Date.now();
     const deps = { store, resolveSecret, timeoutMs: 2_000, now: () => new Date(clock) };
-    await refreshRegistry((await store.getRegistry('pulled'))!, deps);
+    await refreshRegistry(await record('pulled'), deps);
     clock += 9_000;
-    await refreshRegistry((await store.getRegistry('pulled'))!, deps);
+    await refreshRegistry(await record('pulled'), deps);
     const { registry } = await statusOf('pulled', clock + 5_000);
     await server.close();
     assert.equal(registry.generation, 1);

@@ -66,7 +66,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 9);
+    assert.equal(functions.length, 10);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -85,6 +85,7 @@ describe('the packaged localstack template', () => {
       'GET /services',
       'GET /services/{hostname}',
       'POST /registries/{name}/refresh',
+      'POST /registries/{name}/token',
       'PUT /registries/{name}',
       'PUT /registries/{name}/snapshot',
     ]);
@@ -132,9 +133,27 @@ describe('the packaged localstack template', () => {
     );
     const [statement] = secrets.PolicyDocument.Statement;
     assert.deepEqual(statement.Action, ['ssm:GetParameter']);
-    assert.match(statement.Resource['Fn::Sub'], /:parameter\/aggregate-registry\/\*$/);
+    assert.match(statement.Resource['Fn::Sub'], /:parameter\/aggregate-registry\/localstack\/sources\/\*$/);
     const others = ['QueryRole', 'IngestRole', 'RegistryReadRole', 'RegistryWriteRole'];
-    for (const name of others) assert.ok(!JSON.stringify(resources[name]).includes('ssm:'), name);
+    for (const name of others) assert.ok(!JSON.stringify(resources[name]).includes('/sources/'), name);
+  });
+
+  test('lets every API function read the admin and reader tokens, and nothing else from SSM', () => {
+    const roles = ['QueryRole', 'IngestRole', 'RegistryReadRole', 'RegistryWriteRole', 'RefreshRole'];
+    for (const name of roles) {
+      const tokens = resources[name]?.Properties.Policies.find(
+        (p: { PolicyName: string }) => p.PolicyName === 'api-tokens',
+      );
+      const [statement] = tokens.PolicyDocument.Statement;
+      assert.deepEqual(statement.Action, ['ssm:GetParameter'], name);
+      assert.deepEqual(
+        statement.Resource.map((r: { 'Fn::Sub': string }) => r['Fn::Sub'].split(':parameter')[1]),
+        ['/aggregate-registry/localstack/admin-token', '/aggregate-registry/localstack/reader-token'],
+      );
+    }
+    const fn = resources.GetServicesLambdaFunction?.Properties.Environment.Variables;
+    assert.equal(fn.ADMIN_TOKEN_PARAMETER, '/aggregate-registry/localstack/admin-token');
+    assert.equal(fn.ADMIN_TOKEN, undefined, 'no token value in the template');
   });
 
   test('bundles each function as an ESM .mjs file', () => {
