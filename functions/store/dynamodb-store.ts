@@ -16,6 +16,7 @@ import {
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson } from '#lib/canonical-json.ts';
@@ -95,22 +96,13 @@ export class DynamoRegistryStore implements RegistryStore {
     const position = await this.nextPosition();
     const item: RegistryItem = { name, position, createdAt: now, updatedAt: now, settings: { ...settings } };
     try {
-      await this.guard(
-        this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: { ...registryKey(name), ...item, ingestTokenDigest: options.ingestTokenDigest },
-                  ConditionExpression: 'attribute_not_exists(sk)',
-                },
-              },
-              { Update: this.bumpRevision() },
-            ],
-          }),
-        ),
-      );
+      await this.withRevision({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...registryKey(name), ...item, ingestTokenDigest: options.ingestTokenDigest },
+          ConditionExpression: 'attribute_not_exists(sk)',
+        },
+      });
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       // Created by a concurrent request between our read and our write: this request is an update.
@@ -126,28 +118,19 @@ export class DynamoRegistryStore implements RegistryStore {
     if (sameSettings(settingsOf(existing), settings)) return existing;
     const now = new Date().toISOString();
     try {
-      await this.guard(
-        this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.tableName,
-                  Key: registryKey(existing.name),
-                  UpdateExpression: 'SET settings = :settings, updatedAt = :now',
-                  ConditionExpression: 'attribute_exists(sk) AND createdAt = :createdAt',
-                  ExpressionAttributeValues: {
-                    ':settings': { ...settings },
-                    ':now': now,
-                    ':createdAt': existing.createdAt,
-                  },
-                },
-              },
-              { Update: this.bumpRevision() },
-            ],
-          }),
-        ),
-      );
+      await this.withRevision({
+        Update: {
+          TableName: this.tableName,
+          Key: registryKey(existing.name),
+          UpdateExpression: 'SET settings = :settings, updatedAt = :now',
+          ConditionExpression: 'attribute_exists(sk) AND createdAt = :createdAt',
+          ExpressionAttributeValues: {
+            ':settings': { ...settings },
+            ':now': now,
+            ':createdAt': existing.createdAt,
+          },
+        },
+      });
     } catch (error) {
       if (isConditionFailure(error)) throw new RegistryNotFoundError(existing.name);
       throw error;
@@ -232,22 +215,13 @@ export class DynamoRegistryStore implements RegistryStore {
 
   async deleteRegistry(name: string): Promise<boolean> {
     try {
-      await this.guard(
-        this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Delete: {
-                  TableName: this.tableName,
-                  Key: registryKey(name),
-                  ConditionExpression: 'attribute_exists(sk)',
-                },
-              },
-              { Update: this.bumpRevision() },
-            ],
-          }),
-        ),
-      );
+      await this.withRevision({
+        Delete: {
+          TableName: this.tableName,
+          Key: registryKey(name),
+          ConditionExpression: 'attribute_exists(sk)',
+        },
+      });
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
@@ -358,28 +332,19 @@ export class DynamoRegistryStore implements RegistryStore {
   async recordRefresh(name: string, outcome: { checkedAt: string; error?: string }): Promise<boolean> {
     const failed = outcome.error !== undefined;
     try {
-      await this.guard(
-        this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.tableName,
-                  Key: registryKey(name),
-                  UpdateExpression: failed
-                    ? 'SET checkedAt = :at, lastError = :error, lastErrorAt = :at'
-                    : 'SET checkedAt = :at, confirmedAt = :at REMOVE lastError, lastErrorAt',
-                  ConditionExpression: 'attribute_exists(sk)',
-                  ExpressionAttributeValues: failed
-                    ? { ':at': outcome.checkedAt, ':error': outcome.error }
-                    : { ':at': outcome.checkedAt },
-                },
-              },
-              { Update: this.bumpRevision() },
-            ],
-          }),
-        ),
-      );
+      await this.withRevision({
+        Update: {
+          TableName: this.tableName,
+          Key: registryKey(name),
+          UpdateExpression: failed
+            ? 'SET checkedAt = :at, lastError = :error, lastErrorAt = :at'
+            : 'SET checkedAt = :at, confirmedAt = :at REMOVE lastError, lastErrorAt',
+          ConditionExpression: 'attribute_exists(sk)',
+          ExpressionAttributeValues: failed
+            ? { ':at': outcome.checkedAt, ':error': outcome.error }
+            : { ':at': outcome.checkedAt },
+        },
+      });
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -395,32 +360,23 @@ export class DynamoRegistryStore implements RegistryStore {
     const { registry: _name, ...stored } = pointer;
     // A refreshed snapshot also records its successful check; a pushed one confirms itself.
     const refreshed = checkedAt ? ', checkedAt = :storedAt REMOVE lastError, lastErrorAt' : '';
-    await this.guard(
-      this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: registryKey(registry.name),
-                UpdateExpression: `SET #snapshot = :pointer, confirmedAt = :storedAt${refreshed}`,
-                ConditionExpression:
-                  'attribute_exists(sk) AND createdAt = :createdAt AND ' +
-                  '(attribute_not_exists(#snapshot) OR #snapshot.generation < :generation)',
-                ExpressionAttributeNames: { '#snapshot': 'snapshot' },
-                ExpressionAttributeValues: {
-                  ':pointer': stored,
-                  ':createdAt': registry.createdAt,
-                  ':generation': pointer.generation,
-                  ':storedAt': pointer.storedAt,
-                },
-              },
-            },
-            { Update: this.bumpRevision() },
-          ],
-        }),
-      ),
-    );
+    await this.withRevision({
+      Update: {
+        TableName: this.tableName,
+        Key: registryKey(registry.name),
+        UpdateExpression: `SET #snapshot = :pointer, confirmedAt = :storedAt${refreshed}`,
+        ConditionExpression:
+          'attribute_exists(sk) AND createdAt = :createdAt AND ' +
+          '(attribute_not_exists(#snapshot) OR #snapshot.generation < :generation)',
+        ExpressionAttributeNames: { '#snapshot': 'snapshot' },
+        ExpressionAttributeValues: {
+          ':pointer': stored,
+          ':createdAt': registry.createdAt,
+          ':generation': pointer.generation,
+          ':storedAt': pointer.storedAt,
+        },
+      },
+    });
   }
 
   private async writeChunks(name: string, id: string, chunks: readonly Uint8Array[]): Promise<void> {
@@ -496,6 +452,15 @@ export class DynamoRegistryStore implements RegistryStore {
       ),
     );
     return Number(result.Attributes?.nextPosition);
+  }
+
+  /** One transaction: the change, and the revision bump every reader keys its cache on. */
+  private withRevision(change: NonNullable<TransactWriteCommandInput['TransactItems']>[number]) {
+    return this.guard(
+      this.client.send(
+        new TransactWriteCommand({ TransactItems: [change, { Update: this.bumpRevision() }] }),
+      ),
+    );
   }
 
   private bumpRevision() {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { callApi } from '../helpers/api.ts';
 import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
 
 const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
@@ -19,18 +20,8 @@ after(async () => {
   await stack?.stop();
 });
 
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, token?: string, body?: unknown) =>
+  callApi(stack.url, method, path, { token, body });
 
 const snapshot = (tag: string) => ({ services: [{ hostname: `${tag}.example.com`, address: '10.0.0.1' }] });
 

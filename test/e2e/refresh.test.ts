@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { callApi } from '../helpers/api.ts';
 import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
 import { sendJson, startServer, type TestServer } from '../integration/sources/helpers.ts';
 
@@ -25,17 +26,8 @@ after(async () => {
   await source?.close();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const headers: Record<string, string> = { authorization: `Bearer ${stack.adminToken}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown) =>
+  callApi(stack.url, method, path, { token: stack.adminToken, body });
 
 async function view() {
   const { body } = await call('GET', '/services');

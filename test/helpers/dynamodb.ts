@@ -1,5 +1,6 @@
 /** DynamoDB Local for integration tests: one process per test file, one uniquely named table per test. */
 import { randomUUID } from 'node:crypto';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -49,3 +50,30 @@ export async function createTestTable(local: DynamoDbLocal): Promise<TestTable> 
 }
 
 export { startDynamoDbLocal };
+
+/**
+ * Registers the test hooks of an integration file: one DynamoDB Local for the file, a fresh table for
+ * each test (set up further by `onTable`), dropped after it.
+ */
+export function withTestTables(onTable: (table: TestTable) => void = () => {}): () => TestTable {
+  let local: DynamoDbLocal | undefined;
+  let table: TestTable | undefined;
+  before(async () => {
+    local = await startDynamoDbLocal();
+  });
+  after(async () => {
+    await local?.stop();
+  });
+  beforeEach(async () => {
+    if (!local) throw new Error('DynamoDB Local did not start');
+    table = await createTestTable(local);
+    onTable(table);
+  });
+  afterEach(async () => {
+    await table?.drop();
+  });
+  return () => {
+    if (!table) throw new Error('no test table: call this inside a test');
+    return table;
+  };
+}

@@ -1,30 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Service } from '#lib/types.ts';
 import { DynamoRegistryStore } from '#store/dynamodb-store.ts';
 import { MergedViewCache } from '../../functions/query/merged-view.ts';
 import { refreshDue, refreshRegistry } from '../../functions/refresh/refresh.ts';
 import { envSecretResolver } from '../../functions/sources/index.ts';
-import { createTestTable, startDynamoDbLocal, type TestTable } from '../helpers/dynamodb.ts';
-import { sendJson, startServer, type TestServer } from './sources/helpers.ts';
+import { withTestTables } from '../helpers/dynamodb.ts';
+import { sendJson, startServer } from './sources/helpers.ts';
 
-let local: Awaited<ReturnType<typeof startDynamoDbLocal>>;
-let table: TestTable;
 let store: DynamoRegistryStore;
 const resolveSecret = envSecretResolver({});
 
-before(async () => {
-  local = await startDynamoDbLocal();
-});
-after(async () => {
-  await local.stop();
-});
-beforeEach(async () => {
-  table = await createTestTable(local);
+withTestTables((table) => {
   store = new DynamoRegistryStore(table.documents, table.name);
-});
-afterEach(async () => {
-  await table.drop();
 });
 
 const services = (tag: string): Service[] => [{ hostname: `${tag}.example.com`, address: '10.0.0.1' }];

@@ -8,16 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Service } from '#lib/types.ts';
 import { DynamoRegistryStore } from '#store/dynamodb-store.ts';
 import { StoreUnavailableError } from '#store/errors.ts';
 import { MergedViewCache } from '../../functions/query/merged-view.ts';
-import { createTestTable, startDynamoDbLocal, type TestTable } from '../helpers/dynamodb.ts';
+import { type TestTable, withTestTables } from '../helpers/dynamodb.ts';
 
-type Local = Awaited<ReturnType<typeof startDynamoDbLocal>>;
-let local: Local;
 let table: TestTable;
 
 /**
@@ -32,14 +30,8 @@ let fault: Fault | undefined;
 let dead = false;
 let seen: Operation[] = [];
 
-before(async () => {
-  local = await startDynamoDbLocal();
-});
-after(async () => {
-  await local.stop();
-});
-beforeEach(async () => {
-  table = await createTestTable(local);
+withTestTables((created) => {
+  table = created;
   fault = undefined;
   dead = false;
   seen = [];
@@ -71,9 +63,6 @@ beforeEach(async () => {
     },
     { step: 'build', name: 'injectFault' },
   );
-});
-afterEach(async () => {
-  await table.drop();
 });
 
 const heal = () => {

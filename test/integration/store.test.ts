@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Service } from '#lib/types.ts';
 import { DynamoRegistryStore } from '#store/dynamodb-store.ts';
 import { RegistryNotFoundError, StaleGenerationError } from '#store/errors.ts';
 import { MergedViewCache } from '../../functions/query/merged-view.ts';
-import { createTestTable, startDynamoDbLocal, type TestTable } from '../helpers/dynamodb.ts';
+import { type TestTable, withTestTables } from '../helpers/dynamodb.ts';
 
-type Local = Awaited<ReturnType<typeof startDynamoDbLocal>>;
-let local: Local;
 let table: TestTable;
 let store: DynamoRegistryStore;
 
-before(async () => {
-  local = await startDynamoDbLocal();
-});
-after(async () => {
-  await local.stop();
-});
-afterEach(async () => {
-  await table.drop();
-});
-beforeEach(async () => {
-  table = await createTestTable(local);
+withTestTables((created) => {
+  table = created;
   store = new DynamoRegistryStore(table.documents, table.name);
 });
 
