@@ -186,29 +186,14 @@ export class DynamoRegistryStore implements RegistryStore {
     let revision = 0;
     let epoch = '';
     const registries: RegistryRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.guard(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': REGISTRY_PARTITION },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        if (item.sk === META_KEY.sk) {
-          revision = Number(item.revision ?? 0);
-          epoch = String(item.epoch ?? '');
-        } else {
-          registries.push(toRecord(item as RegistryItem));
-        }
+    for await (const item of this.queryPartition(REGISTRY_PARTITION)) {
+      if (item.sk === META_KEY.sk) {
+        revision = Number(item.revision ?? 0);
+        epoch = String(item.epoch ?? '');
+      } else {
+        registries.push(toRecord(item as unknown as RegistryItem));
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     registries.sort((a, b) => a.position - b.position);
     return { revision, epoch, registries };
   }
@@ -402,6 +387,16 @@ export class DynamoRegistryStore implements RegistryStore {
     select: (sk: string, writtenAt: number) => boolean,
   ): Promise<void> {
     const deletes: { DeleteRequest: { Key: Record<string, string> } }[] = [];
+    for await (const item of this.queryPartition(chunkPartition(name), 'pk, sk, writtenAt')) {
+      if (select(String(item.sk), Number(item.writtenAt ?? 0))) {
+        deletes.push({ DeleteRequest: { Key: { pk: String(item.pk), sk: String(item.sk) } } });
+      }
+    }
+    await this.batchWrite(deletes);
+  }
+
+  /** Every item of a partition, read consistently, page by page. */
+  private async *queryPartition(pk: string, projection?: string): AsyncGenerator<Record<string, unknown>> {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.guard(
@@ -409,21 +404,16 @@ export class DynamoRegistryStore implements RegistryStore {
           new QueryCommand({
             TableName: this.tableName,
             KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': chunkPartition(name) },
-            ProjectionExpression: 'pk, sk, writtenAt',
+            ExpressionAttributeValues: { ':pk': pk },
+            ...(projection ? { ProjectionExpression: projection } : {}),
             ConsistentRead: true,
             ExclusiveStartKey: startKey,
           }),
         ),
       );
-      for (const item of page.Items ?? []) {
-        if (select(String(item.sk), Number(item.writtenAt ?? 0))) {
-          deletes.push({ DeleteRequest: { Key: { pk: String(item.pk), sk: String(item.sk) } } });
-        }
-      }
+      yield* page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    await this.batchWrite(deletes);
   }
 
   private async batchWrite(requests: readonly Record<string, unknown>[]): Promise<void> {
