@@ -62,17 +62,21 @@ export async function refreshRegistry(record: RegistryRecord, deps: RefreshDeps)
     return { registry: record.name, outcome: 'unchanged', generation: record.snapshot.generation };
   }
   try {
-    const written = await store.putSnapshot(record.name, services, undefined, {
-      contentHash: hash,
-      checkedAt,
-    });
+    // The generation after the one whose hash was compared: if anything was stored meanwhile, this
+    // write is refused instead of storing the same content twice.
+    const next = (current ?? 0) + 1;
+    const written = await store.putSnapshot(record.name, services, next, { contentHash: hash, checkedAt });
     return { registry: record.name, outcome: 'updated', generation: written.generation };
   } catch (error) {
-    // A push raced ahead of this refresh: the pushed snapshot is newer, nothing is lost.
-    if (error instanceof StaleGenerationError) {
-      return { registry: record.name, outcome: 'failed', generation: error.current, error: error.message };
+    if (!(error instanceof StaleGenerationError)) throw error;
+    // Another refresh stored the same content first: nothing changed after all.
+    const latest = await store.getRegistry(record.name);
+    if (latest?.snapshot?.contentHash === hash) {
+      await store.recordRefresh(record.name, { checkedAt });
+      return { registry: record.name, outcome: 'unchanged', generation: latest.snapshot.generation };
     }
-    throw error;
+    // A push raced ahead of this refresh: the pushed snapshot is newer, nothing is lost.
+    return { registry: record.name, outcome: 'failed', generation: error.current, error: error.message };
   }
 }
 

@@ -58,7 +58,10 @@ describe('a registry pulled from an HTTP source', () => {
     const refreshed = await call('POST', '/registries/pulled/refresh');
     const { registry, hostnames } = await view();
     assert.equal(refreshed.status, 200);
-    assert.deepEqual(refreshed.body, { registry: 'pulled', outcome: 'updated', generation: 1 });
+    // The stack's own every-minute schedule may refresh the new (due) registry at the same moment; then
+    // one of the two stores generation 1 and the other finds it unchanged, never a second generation.
+    assert.equal(refreshed.body.generation, 1);
+    assert.ok(['updated', 'unchanged'].includes(refreshed.body.outcome), refreshed.body.outcome);
     assert.equal(registry.status, 'ok');
     assert.deepEqual(hostnames, ['a.example.com']);
   });

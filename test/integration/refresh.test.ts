@@ -194,3 +194,22 @@ describe('the scheduled refresh', () => {
     assert.ok(took < 3_000, `took ${took} ms`);
   });
 });
+
+describe('concurrent refreshes', () => {
+  test('of the same content store one generation, and the other finds it unchanged', async () => {
+    const server = await startServer((_req, res) =>
+      setTimeout(() => sendJson(res, 200, { services: services('same') }), 50),
+    );
+    await store.putRegistry('pulled', { source: { type: 'http', url: server.url } });
+    const stale = await record('pulled');
+    const deps = { store, resolveSecret, timeoutMs: 2_000 };
+    const outcomes = await Promise.all([refreshRegistry(stale, deps), refreshRegistry(stale, deps)]);
+    await server.close();
+    assert.deepEqual(outcomes.map((o) => o.outcome).sort(), ['unchanged', 'updated']);
+    assert.deepEqual(
+      outcomes.map((o) => o.generation),
+      [1, 1],
+    );
+    assert.equal((await record('pulled')).snapshot?.generation, 1);
+  });
+});
