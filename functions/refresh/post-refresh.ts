@@ -1,34 +1,22 @@
-import { apiError, notFound } from '#http/errors.ts';
+import { apiError } from '#http/errors.ts';
 import { httpHandler, json } from '#http/handler.ts';
 import { registryNameParam } from '#http/params.ts';
-import { limitsFrom } from '#lib/limits.ts';
-import { store } from '#store/client.ts';
-import { refreshRegistry } from './refresh.ts';
-import { lambdaSecretResolver } from './secret-resolver.ts';
-
-const resolveSecret = lambdaSecretResolver(process.env);
-const limits = limitsFrom(process.env);
+import { RegistryNotFoundError } from '#store/errors.ts';
+import { refreshDeps } from './deps.ts';
+import { NoSourceError, refreshRegistry } from './refresh.ts';
 
 /** POST /registries/{name}/refresh: refresh one now. A failing source is an outcome, not an HTTP error. */
 export const handler = httpHandler(
   async (event) => {
     const name = registryNameParam(event);
-    const record = await store.getRegistry(name);
-    if (!record) throw notFound(`registry "${name}" does not exist`, 'RegistryNotFound');
-    if (!record.source) {
-      throw apiError(
-        409,
-        'NoSource',
-        `registry "${name}" has no source to refresh from; its snapshots are pushed`,
-      );
+    const record = await refreshDeps.store.getRegistry(name);
+    if (!record) throw new RegistryNotFoundError(name);
+    try {
+      return json(200, await refreshRegistry(record, refreshDeps));
+    } catch (error) {
+      if (error instanceof NoSourceError) throw apiError(409, 'NoSource', error.message);
+      throw error;
     }
-    const outcome = await refreshRegistry(record, {
-      store,
-      resolveSecret,
-      limits,
-      timeoutMs: Number(process.env.REFRESH_TIMEOUT_MS ?? 10_000),
-    });
-    return json(200, outcome);
   },
   { auth: 'admin' },
 );

@@ -1,8 +1,8 @@
-import { notFound } from '#http/errors.ts';
 import { httpHandler, json } from '#http/handler.ts';
 import { newIngestToken } from '#http/ingest-token.ts';
 import { registryNameParam } from '#http/params.ts';
 import { store } from '#store/client.ts';
+import { RegistryNotFoundError } from '#store/errors.ts';
 
 /** POST /registries/{name}/token: a new ingest token, shown once; the old one stops working at once. */
 export const handler = httpHandler(
@@ -10,7 +10,7 @@ export const handler = httpHandler(
     const name = registryNameParam(event);
     const ingest = newIngestToken(name);
     if (!(await store.setIngestTokenDigest(name, ingest.digestHex))) {
-      throw notFound(`registry "${name}" does not exist`, 'RegistryNotFound');
+      throw new RegistryNotFoundError(name);
     }
     return json(200, { registry: name, ingestToken: ingest.token });
   },

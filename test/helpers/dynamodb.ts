@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, beforeEach } from 'node:test';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type DynamoDbLocal,
   LOCAL_CREDENTIALS,
@@ -76,4 +76,24 @@ export function withTestTables(onTable: (table: TestTable) => void = () => {}): 
     if (!table) throw new Error('no test table: call this inside a test');
     return table;
   };
+}
+
+/** The sort keys (`<snapshot id>#<index>`) of every stored chunk of a registry, read directly. */
+export async function chunkKeys(table: TestTable, registry: string): Promise<string[]> {
+  const keys: string[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.documents.send(
+      new QueryCommand({
+        TableName: table.name,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `SNAPSHOT#${registry}` },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) keys.push(String(item.sk));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return keys;
 }

@@ -9,12 +9,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Service } from '#lib/types.ts';
 import { DynamoRegistryStore } from '#store/dynamodb-store.ts';
 import { StoreUnavailableError } from '#store/errors.ts';
 import { MergedViewCache } from '../../functions/query/merged-view.ts';
-import { type TestTable, withTestTables } from '../helpers/dynamodb.ts';
+import { chunkKeys, type TestTable, withTestTables } from '../helpers/dynamodb.ts';
 
 let table: TestTable;
 
@@ -80,23 +79,10 @@ const services = (count: number, tag: string): Service[] =>
 
 async function chunkIds(registry: string): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.documents.send(
-      new QueryCommand({
-        TableName: table.name,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `SNAPSHOT#${registry}` },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const id = String(item.sk).slice(0, String(item.sk).lastIndexOf('#'));
-      ids.set(id, (ids.get(id) ?? 0) + 1);
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for (const key of await chunkKeys(table, registry)) {
+    const id = key.slice(0, key.lastIndexOf('#'));
+    ids.set(id, (ids.get(id) ?? 0) + 1);
+  }
   return ids;
 }
 

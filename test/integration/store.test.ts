@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Service } from '#lib/types.ts';
 import { DynamoRegistryStore } from '#store/dynamodb-store.ts';
 import { RegistryNotFoundError, StaleGenerationError } from '#store/errors.ts';
 import { MergedViewCache } from '../../functions/query/merged-view.ts';
-import { type TestTable, withTestTables } from '../helpers/dynamodb.ts';
+import { chunkKeys, type TestTable, withTestTables } from '../helpers/dynamodb.ts';
 
 let table: TestTable;
 let store: DynamoRegistryStore;
@@ -29,18 +28,6 @@ const services = (count: number, tag: string, withEndpoints = 0): Service[] =>
       labels: { app: `svc-${i}`, pod: `svc-${i}-${randomBytes(9).toString('hex')}` },
     })),
   }));
-
-async function chunkKeys(registry: string): Promise<string[]> {
-  const page = await table.documents.send(
-    new QueryCommand({
-      TableName: table.name,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': `SNAPSHOT#${registry}` },
-      ConsistentRead: true,
-    }),
-  );
-  return (page.Items ?? []).map((item) => String(item.sk));
-}
 
 describe('registries', () => {
   test('are listed in the order of first creation, and an update keeps the position', async () => {
@@ -106,7 +93,7 @@ describe('snapshots', () => {
     const afterwards = await store.listRegistries();
     assert.equal(afterwards.revision, before.revision);
     assert.equal(afterwards.registries[0]?.snapshot?.generation, 5);
-    assert.equal((await chunkKeys('a')).length, before.registries[0]?.snapshot?.chunkCount);
+    assert.equal((await chunkKeys(table, 'a')).length, before.registries[0]?.snapshot?.chunkCount);
   });
 
   test('for an unknown registry are rejected', async () => {
@@ -137,7 +124,7 @@ describe('snapshots', () => {
     await small.putSnapshot('a', services(200, 'g1'));
     await small.putSnapshot('a', services(100, 'g2'));
     const [record] = (await small.listRegistries()).registries;
-    const keys = await chunkKeys('a');
+    const keys = await chunkKeys(table, 'a');
     assert.ok(record?.snapshot && record.snapshot.chunkCount > 1);
     assert.equal(keys.length, record.snapshot.chunkCount);
     assert.ok(keys.every((key) => key.startsWith(`${record.snapshot?.id}#`)));
@@ -147,7 +134,7 @@ describe('snapshots', () => {
     await store.putRegistry('a', {});
     await store.putSnapshot('a', services(10, 'g1'));
     await store.deleteRegistry('a');
-    assert.deepEqual(await chunkKeys('a'), []);
+    assert.deepEqual(await chunkKeys(table, 'a'), []);
   });
 
   test('a write interrupted before its pointer flip leaves the old snapshot served and its orphans swept', async () => {
@@ -166,7 +153,7 @@ describe('snapshots', () => {
       ['g1', 'g1', 'g1'],
     );
     await sweeping.putSnapshot('a', services(1, 'g2'));
-    const keys = await chunkKeys('a');
+    const keys = await chunkKeys(table, 'a');
     assert.ok(!keys.some((key) => key.startsWith('orphan-snapshot#')));
   });
 
