@@ -3,7 +3,12 @@
  * Messages are ours, never an Error's stack or an SDK's text.
  */
 import createError, { type HttpError, isHttpError } from 'http-errors';
-import { RegistryNotFoundError, StaleGenerationError, StoreUnavailableError } from '#store/errors.ts';
+import {
+  RegistryNotFoundError,
+  SnapshotGoneError,
+  StaleGenerationError,
+  StoreUnavailableError,
+} from '#store/errors.ts';
 
 export interface ApiError extends HttpError {
   code: string;
@@ -44,6 +49,10 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof StaleGenerationError) return apiError(409, 'StaleGeneration', error.message);
   if (error instanceof StoreUnavailableError) {
     return apiError(503, 'StoreUnavailable', error.message, { 'Retry-After': '1' });
+  }
+  if (error instanceof SnapshotGoneError) {
+    // Snapshots kept being replaced while this read fetched them: a retry will see a settled state.
+    return apiError(503, 'Busy', 'snapshots changed while being read, try again', { 'Retry-After': '1' });
   }
   if (!isHttpError(error)) return undefined;
   if (typeof (error as Partial<ApiError>).code === 'string' && error.message.startsWith('{"error"')) {

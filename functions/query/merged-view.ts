@@ -59,7 +59,7 @@ export interface MergedView {
   byHostname: ReadonlyMap<string, MergedService>;
 }
 
-const READ_ATTEMPTS = 3;
+const READ_ATTEMPTS = 5;
 const CACHED_VIEWS = 4;
 
 export class MergedViewCache {
