@@ -35,3 +35,33 @@ export class SnapshotGoneError extends Error {
     super(`snapshot ${snapshotId} was superseded while being read`);
   }
 }
+
+/** A generation at the largest one the store can count to: the registry can take no newer snapshot. */
+export class GenerationLimitError extends Error {
+  override readonly name = 'GenerationLimitError';
+  constructor(
+    readonly registry: string,
+    readonly limit: number,
+  ) {
+    super(`registry "${registry}" is at generation ${limit}, the largest there is; delete and re-create it`);
+  }
+}
+
+/** A revision the store has not reached yet. */
+export class RevisionNotFoundError extends Error {
+  override readonly name = 'RevisionNotFoundError';
+  constructor(
+    readonly revision: number,
+    readonly current: number,
+  ) {
+    super(`revision ${revision} has not been reached yet (the current revision is ${current})`);
+  }
+}
+
+/** A revision older than the history the store keeps (HISTORY_RETENTION_SECONDS). */
+export class RevisionExpiredError extends Error {
+  override readonly name = 'RevisionExpiredError';
+  constructor(readonly revision: number) {
+    super(`revision ${revision} is older than the retained history; read the current view again`);
+  }
+}
