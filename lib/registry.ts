@@ -102,9 +102,6 @@ export function viewEntries(records: readonly RegistryRecord[]): RegistryViewEnt
 }
 
 /** Whether two lists of entries would show the same merged view (so the revision stays). */
-export function sameViewEntries(
-  a: readonly RegistryViewEntry[],
-  b: readonly RegistryViewEntry[],
-): boolean {
+export function sameViewEntries(a: readonly RegistryViewEntry[], b: readonly RegistryViewEntry[]): boolean {
   return a.length === b.length && canonicalJson(a) === canonicalJson(b);
 }
