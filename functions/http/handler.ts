@@ -26,6 +26,8 @@ export interface HandlerOptions {
   /** Who may call the route; checked before anything else is read. */
   auth: Scope;
   jsonBody?: boolean;
+  /** Where ingest-token digests are looked up (the route's store); defaults to the deployment's store. */
+  store?: { getIngestTokenDigest(name: string): Promise<string | null> };
 }
 
 export function httpHandler(
@@ -68,7 +70,8 @@ export function httpHandler(
         request.error = mapped;
       },
     });
-  stack.use(authorize(options.auth));
+  const store = options.store;
+  stack.use(authorize(options.auth, store ? (name) => store.getIngestTokenDigest(name) : undefined));
   if (options.jsonBody) stack.use(decodeBody({ maxBytes: limits.maxBodyBytes })).use(httpJsonBodyParser());
   return stack.handler(handler);
 }
