@@ -7,6 +7,7 @@ import {
   RegistryNotFoundError,
   RevisionExpiredError,
   RevisionNotFoundError,
+  SettingsTooLargeError,
   SnapshotGoneError,
   StaleGenerationError,
   StoreUnavailableError,
@@ -67,6 +68,7 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof RegistryNotFoundError) return notFound(error.message, 'RegistryNotFound');
   if (error instanceof StaleGenerationError) return apiError(409, 'StaleGeneration', error.message);
   if (error instanceof GenerationLimitError) return apiError(409, 'GenerationLimit', error.message);
+  if (error instanceof SettingsTooLargeError) return apiError(413, 'PayloadTooLarge', error.message);
   if (error instanceof RevisionNotFoundError) return notFound(error.message, 'RevisionNotFound');
   if (error instanceof RevisionExpiredError) return apiError(410, 'RevisionExpired', error.message);
   if (error instanceof StoreUnavailableError) return apiError(503, 'StoreUnavailable', error.message, RETRY);
