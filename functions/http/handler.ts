@@ -50,7 +50,15 @@ export function httpHandler(
       }),
     )
     .use(httpContentEncoding())
-    .use(httpCors({ origins: corsOrigins, exposeHeaders: 'ETag' }))
+    .use(
+      httpCors({
+        origins: corsOrigins,
+        headers: CORS_HEADERS,
+        methods: CORS_METHODS,
+        exposeHeaders: 'ETag',
+        maxAge: CORS_MAX_AGE,
+      }),
+    )
     .use(httpSecurityHeaders())
     .use(errorResponse());
   const store = options.store;
@@ -70,6 +78,11 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 export function noContent(headers: Record<string, string> = {}): HttpResult {
   return { statusCode: 204, headers };
 }
+
+// The same as API Gateway's CORS configuration in serverless.yml (provider.httpApi.cors).
+const CORS_HEADERS = 'authorization,content-type,content-encoding,if-none-match';
+const CORS_METHODS = 'GET,PUT,POST,DELETE';
+const CORS_MAX_AGE = 600;
 
 /** The origins CORS allows (`CORS_ORIGINS`, comma-separated; serverless.yml configures API Gateway's from the same). */
 export const corsOrigins = (process.env.CORS_ORIGINS || '*').split(',').map((origin) => origin.trim());

@@ -1,12 +1,17 @@
-import type { RegistryRecord } from '#store/registry-store.ts';
+import { statusOf } from '#lib/freshness.ts';
+import type { RegistryRecord } from '#store/port.ts';
 
-/** A registry as the API shows it: settings, position and its current snapshot's generation. */
+/**
+ * A registry as the API shows it: settings, position, freshness status and its current snapshot's
+ * generation. The incarnation is the store's (it tells a re-created registry from the old one).
+ */
 export function registryView(record: RegistryRecord) {
-  const { snapshot, ...rest } = record;
+  const { snapshot, incarnation: _incarnation, ...rest } = record;
   return {
     ...rest,
+    status: statusOf(record),
     generation: snapshot?.generation ?? null,
     serviceCount: snapshot?.serviceCount ?? 0,
-    snapshotAt: snapshot?.storedAt ?? null,
+    snapshotAt: snapshot?.snapshotAt ?? null,
   };
 }

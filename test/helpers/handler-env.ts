@@ -1,7 +1,7 @@
 /**
  * The configuration of in-process handler tests, set before any handler module is imported (import
  * this first): known tokens, a table name that is never reached (the handlers get an in-memory store),
- * no metrics output and quiet logs.
+ * no metrics output, and the functions' JSON log lines kept off stdout (a test can capture them).
  */
 export const ADMIN = 'admin-token-for-handler-tests';
 export const READER = 'reader-token-for-handler-tests';
@@ -13,6 +13,33 @@ process.env.READER_TOKEN = READER;
 process.env.TABLE_NAME ??= 'handler-tests-no-table';
 process.env.LIMIT_BODY_BYTES = String(BODY_LIMIT);
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 // The DynamoDB client that handler modules build at load time is never used; it needs a region.
 process.env.AWS_REGION ??= 'us-east-1';
+
+/**
+ * The functions' log lines (Powertools writes one JSON object per line to stdout) are dropped, or
+ * collected while a capture runs: thousands of fuzzed requests would bury the test report. Not the log
+ * level: Powertools resets it to the configured one at every invocation.
+ */
+let captured: string[] | undefined;
+const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+  const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  if (text.startsWith('{"level":')) {
+    captured?.push(text);
+    return true;
+  }
+  return write(chunk, ...rest);
+}) as typeof process.stdout.write;
+
+/** Collects the log lines written while `work` runs. */
+export async function captureLogs(work: () => Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  captured = lines;
+  try {
+    await work();
+  } finally {
+    captured = undefined;
+  }
+  return lines.flatMap((chunk) => chunk.split('\n')).filter((line) => line !== '');
+}
