@@ -8,7 +8,6 @@ import {
   RevisionExpiredError,
   RevisionNotFoundError,
   SettingsTooLargeError,
-  SnapshotGoneError,
   StaleGenerationError,
   StoreUnavailableError,
 } from '#store/errors.ts';
@@ -72,10 +71,6 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof RevisionNotFoundError) return notFound(error.message, 'RevisionNotFound');
   if (error instanceof RevisionExpiredError) return apiError(410, 'RevisionExpired', error.message);
   if (error instanceof StoreUnavailableError) return apiError(503, 'StoreUnavailable', error.message, RETRY);
-  if (error instanceof SnapshotGoneError) {
-    // Snapshots kept being replaced while this read fetched them: a retry will see a settled state.
-    return apiError(503, 'Busy', 'snapshots changed while being read, try again', RETRY);
-  }
   // Errors thrown by Middy's own middlewares: an `expose`d status below 500.
   const { statusCode, expose, message } = (error ?? {}) as {
     statusCode?: unknown;
