@@ -44,7 +44,7 @@ test('mutated snapshots are refused and change nothing', async () => {
         code: expectedCode(what, encoding.kind, contentType),
       };
     });
-  await mustReject('mutated snapshots', caseArb, FUZZ_RUNS);
+  await mustReject('mutated snapshots', caseArb, Math.round(FUZZ_RUNS / 4));
 });
 
 test('mutated registry bodies are refused and change nothing', async () => {
@@ -71,5 +71,5 @@ test('mutated registry bodies are refused and change nothing', async () => {
         code: expectedCode(what, encoding.kind, contentType),
       };
     });
-  await mustReject('mutated registries', caseArb, FUZZ_RUNS);
+  await mustReject('mutated registries', caseArb, Math.round(FUZZ_RUNS / 4));
 });
