@@ -24,5 +24,7 @@ for (const step of steps) {
 const total = (performance.now() - started) / 1000;
 console.log('\ntime per layer:');
 for (const [step, seconds] of times) console.log(`  ${step.padEnd(18)} ${seconds.toFixed(1).padStart(6)} s`);
-console.log(`  ${'total'.padEnd(18)} ${total.toFixed(1).padStart(6)} s${failed ? `  (${failed} failed)` : ''}`);
+console.log(
+  `  ${'total'.padEnd(18)} ${total.toFixed(1).padStart(6)} s${failed ? `  (${failed} failed)` : ''}`,
+);
 process.exit(failed ? 1 : 0);

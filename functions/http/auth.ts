@@ -16,7 +16,7 @@ export type Principal = 'admin' | 'reader' | `registry:${string}` | 'public';
 export type Scope = 'admin' | 'read' | 'ingest' | 'none';
 
 /** Looks up the stored digest (hex) of a registry's ingest token; null when there is none. */
-export type IngestDigestLookup = (registry: string) => Promise<string | null>;
+type IngestDigestLookup = (registry: string) => Promise<string | null>;
 
 /** Read per request, as the tokens are, so that tests in one process can differ in it. */
 const publicRead = () => process.env.PUBLIC_READ === 'true';
@@ -34,10 +34,7 @@ export function bearerToken(event: APIGatewayProxyEventV2): string | undefined {
 }
 
 /** Who the token belongs to, or undefined when it is nobody's. */
-export async function identify(
-  token: string,
-  ingestDigest?: IngestDigestLookup,
-): Promise<Principal | undefined> {
+async function identify(token: string, ingestDigest?: IngestDigestLookup): Promise<Principal | undefined> {
   const presented = digest(token);
   const [admin, reader] = await Promise.all([
     configuredDigest('ADMIN_TOKEN'),

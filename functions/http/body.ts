@@ -117,7 +117,7 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const SMALL_OBJECT_KEYS = 16;
 
-export interface JsonScan {
+interface JsonScan {
   /** Nesting deeper than MAX_JSON_DEPTH somewhere (the scan stops there). */
   tooDeep: boolean;
   /** The first key that appears twice in one object, with the path of that object. */

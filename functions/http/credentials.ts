@@ -10,7 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 /** How long a value read from SSM is used before it is read again. */
 const MAX_AGE_SECONDS = 5 * 60;
 
-export type TokenName = 'ADMIN_TOKEN' | 'READER_TOKEN';
+type TokenName = 'ADMIN_TOKEN' | 'READER_TOKEN';
 
 export function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();

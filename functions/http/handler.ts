@@ -19,11 +19,11 @@ import { logger } from './logger.ts';
 import { MetricUnit, metrics, publishMetrics } from './metrics.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2 & { body?: unknown };
-export type HttpResult = APIGatewayProxyStructuredResultV2;
+type HttpResult = APIGatewayProxyStructuredResultV2;
 
 export const limits = limitsFrom(process.env);
 
-export interface HandlerOptions {
+interface HandlerOptions {
   /** Who may call the route; checked before anything else is read. */
   auth: Scope;
   jsonBody?: boolean;
@@ -85,7 +85,7 @@ const CORS_METHODS = 'GET,PUT,POST,DELETE';
 const CORS_MAX_AGE = 600;
 
 /** The origins CORS allows (`CORS_ORIGINS`, comma-separated; serverless.yml configures API Gateway's from the same). */
-export const corsOrigins = (process.env.CORS_ORIGINS || '*').split(',').map((origin) => origin.trim());
+const corsOrigins = (process.env.CORS_ORIGINS || '*').split(',').map((origin) => origin.trim());
 
 /**
  * Every error becomes our JSON body: an ApiError as it is, a domain error through `toApiError`, anything
