@@ -153,6 +153,13 @@ function samePorts(a: readonly Port[] | undefined, b: readonly Port[] | undefine
   return JSON.stringify(portSetOf(a)) === JSON.stringify(portSetOf(b));
 }
 
+/** `<registry>/<hostname>`, with `#n` for the registry's n-th entry of that hostname from the 2nd on. */
+function referenceUnclusteredId(registry: string, list: readonly Service[], index: number): string {
+  const hostname = list[index]?.hostname ?? '';
+  const ordinal = list.slice(0, index + 1).filter((service) => service.hostname === hostname).length;
+  return ordinal === 1 ? `${registry}/${hostname}` : `${registry}/${hostname}#${ordinal}`;
+}
+
 interface ModelSlot {
   kept: Service;
   keptRegistry: string;
@@ -173,9 +180,14 @@ function referenceAggregate(snapshots: readonly RegistrySnapshot[]): Aggregate {
       continue;
     }
     const clusterId = snapshot.registry.clusterId;
-    for (const service of snapshot.services ?? []) {
+    const list = snapshot.services ?? [];
+    for (const [index, service] of list.entries()) {
       if (clusterId === undefined || clusterId === '') {
-        output.push({ ...stripEndpoints(service), registry });
+        output.push({
+          ...stripEndpoints(service),
+          registry,
+          id: referenceUnclusteredId(registry, list, index),
+        });
         continue;
       }
       const address = service.address ?? '';
@@ -236,6 +248,7 @@ function referenceAggregate(snapshots: readonly RegistrySnapshot[]): Aggregate {
     const merged: MergedService = {
       ...fields,
       registry: entry.keptRegistry,
+      id: entry.kept.hostname,
       clusterVIPs: Object.fromEntries(entry.vips.map(([id, address]) => [id, address])),
     };
     if (entry.accounts !== undefined) merged.serviceAccounts = entry.accounts;
@@ -356,9 +369,10 @@ describe('aggregateServices properties', () => {
         const expected = healthy(snapshots)
           .filter((snapshot) => !isClustered(snapshot))
           .flatMap((snapshot) =>
-            (snapshot.services ?? []).map((service) => ({
+            (snapshot.services ?? []).map((service, index, list) => ({
               ...stripEndpoints(service),
               registry: snapshot.registry.name,
+              id: referenceUnclusteredId(snapshot.registry.name, list, index),
             })),
           );
 
@@ -431,6 +445,83 @@ describe('aggregateServices properties', () => {
         // Assess
         for (const merged of result.services) assert.equal(Object.hasOwn(merged, 'endpoints'), false);
       }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe('aggregateServices id properties', () => {
+  test('every id is unique within the view', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Act
+        const result = aggregateServices(snapshots);
+
+        // Assess
+        const ids = result.services.map((merged) => merged.id);
+        assert.equal(new Set(ids).size, ids.length);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('the same input gives the same ids', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Prepare
+        const copy = structuredClone(snapshots);
+
+        // Act
+        const first = aggregateServices(snapshots);
+        const second = aggregateServices(copy);
+
+        // Assess
+        assert.deepEqual(
+          second.services.map((merged) => merged.id),
+          first.services.map((merged) => merged.id),
+        );
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('a registry changing leaves the ids of entries it has no hostname of unchanged', () => {
+    fc.assert(
+      fc.property(
+        snapshotsArb.filter((snapshots) => snapshots.length > 0),
+        fc.nat(),
+        snapshotPartsArb,
+        (snapshots, pick, parts) => {
+          // Prepare
+          const index = pick % snapshots.length;
+          const before = snapshots[index] as RegistrySnapshot;
+          const { clusterId, ...body } = parts;
+          const name = before.registry.name;
+          const after: RegistrySnapshot = {
+            registry: clusterId === undefined ? { name } : { name, clusterId },
+            ...body,
+          };
+          const changed = snapshots.with(index, after);
+          const touched = new Set(
+            [before, after].flatMap((snapshot) =>
+              (snapshot.services ?? []).map((service) => service.hostname),
+            ),
+          );
+          const untouched = (services: readonly MergedService[]) =>
+            new Map(
+              services
+                .filter((merged) => !touched.has(merged.hostname))
+                .map((merged) => [merged.id, `${merged.registry} ${merged.hostname}`]),
+            );
+
+          // Act
+          const first = aggregateServices(snapshots);
+          const second = aggregateServices(changed);
+
+          // Assess
+          assert.deepEqual(untouched(second.services), untouched(first.services));
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
   });
