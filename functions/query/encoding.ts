@@ -15,12 +15,13 @@ export const BROTLI_QUALITY = 4;
 export const GZIP_LEVEL = 6;
 
 /** Preference among equally weighted codings: the smaller output first. */
-const PREFERENCE: readonly Coding[] = ['br', 'gzip', 'identity'];
+const COMPRESSED: readonly Coding[] = ['br', 'gzip'];
 
 /**
- * RFC 9110 §12.5.3 Accept-Encoding: q-values, `*` for any coding not named, identity acceptable unless
- * excluded by `identity;q=0` (or `*;q=0` without identity named). No header: identity. Nothing acceptable:
- * identity anyway (the RFC allows it; a 406 helps no one here).
+ * RFC 9110 §12.5.3 Accept-Encoding: q-values (q=0: not acceptable), `*` for any coding not named. Of the
+ * acceptable codings the highest weight wins, br before gzip on a tie; identity when none is acceptable
+ * or when identity is named with a higher weight. No header: identity. A client that refuses identity
+ * too still gets identity (the RFC allows it; a 406 helps no one here).
  */
 export function negotiateCoding(header: string | undefined): Coding {
   if (header === undefined || header.trim() === '') return 'identity';
@@ -40,21 +41,19 @@ export function negotiateCoding(header: string | undefined): Coding {
     weights.set(name === 'x-gzip' ? 'gzip' : name, Math.max(q, weights.get(name) ?? 0));
   }
   const star = weights.get('*');
-  const weight = (coding: Coding): number => {
-    const named = weights.get(coding);
-    if (named !== undefined) return named;
-    if (star !== undefined) return star;
-    return coding === 'identity' ? 1 : 0;
-  };
+  const weight = (coding: Coding): number => weights.get(coding) ?? star ?? 0;
   let best: Coding = 'identity';
   let bestWeight = 0;
-  for (const coding of PREFERENCE) {
+  for (const coding of COMPRESSED) {
     const w = weight(coding);
     if (w > bestWeight) {
       best = coding;
       bestWeight = w;
     }
   }
+  // Identity is the fallback; a client that names it with a higher weight than any coding gets it.
+  const identity = weights.get('identity');
+  if (identity !== undefined && identity > bestWeight) return 'identity';
   return best;
 }
 

@@ -35,4 +35,5 @@ export function makeHandler(deps: { store: RegistryStore; views?: ViewCache }) {
   );
 }
 
-export const handler = makeHandler({ store });
+// TODO(store): drop the cast once #store/client.ts exports the new port's DynamoDB adapter.
+export const handler = makeHandler({ store: store as unknown as RegistryStore });

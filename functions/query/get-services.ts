@@ -21,13 +21,16 @@ export function makeHandler(deps: { store: RegistryStore; views?: ViewCache }) {
       if (rawCursor !== undefined) {
         const cursor = decodeCursor(rawCursor);
         const view = await orGone(() => views.at(cursor.revision, cursor.variant));
-        if (view.epoch !== cursor.epoch) throw revisionGone('the store was created anew; read the view again');
+        if (view.epoch !== cursor.epoch)
+          throw revisionGone('the store was created anew; read the view again');
         return pageResponse(event, view, cursor.offset, limit);
       }
       const variant = variantParam(event);
       const revision = integerParam(event, 'revision');
       const view =
-        revision === undefined ? await views.current(variant) : await orGone(() => views.at(revision, variant));
+        revision === undefined
+          ? await views.current(variant)
+          : await orGone(() => views.at(revision, variant));
       return pageResponse(event, view, 0, limit);
     },
     { auth: 'read', store: deps.store, compress: false },
@@ -35,4 +38,5 @@ export function makeHandler(deps: { store: RegistryStore; views?: ViewCache }) {
 }
 
 /** Module scope: warm invocations reuse decoded snapshots, merged views and their encoded bytes. */
-export const handler = makeHandler({ store });
+// TODO(store): drop the cast once #store/client.ts exports the new port's DynamoDB adapter.
+export const handler = makeHandler({ store: store as unknown as RegistryStore });

@@ -4,36 +4,23 @@
  * lib/conflict-groups.ts (and ids inside aggregateServices); then this file re-exports those.
  */
 import { aggregateServices } from '#lib/aggregate.ts';
-import type { ConflictGroup, RegistryStatusChange, RegistryStatusEntry, ServiceChange } from '#lib/api-types.ts';
+import type {
+  ConflictGroup,
+  RegistryStatusChange,
+  RegistryStatusEntry,
+  ServiceChange,
+} from '#lib/api-types.ts';
 import { canonicalJson } from '#lib/canonical-json.ts';
 import type { Aggregate, Conflict, MergedService, RegistrySnapshot } from '#lib/types.ts';
 
-export type IdentifiedService = MergedService & { id: string };
-
-function withIds(aggregate: Aggregate, snapshots: readonly RegistrySnapshot[]): Aggregate {
-  const clustered = new Set(snapshots.filter((s) => s.registry.clusterId).map((s) => s.registry.name));
-  const seen = new Map<string, number>();
-  for (const service of aggregate.services as IdentifiedService[]) {
-    if (clustered.has(service.registry)) {
-      service.id = service.hostname;
-      continue;
-    }
-    const base = `${service.hostname}@${service.registry}`;
-    const n = seen.get(base) ?? 0;
-    seen.set(base, n + 1);
-    service.id = n === 0 ? base : `${base}#${n}`;
-  }
-  return aggregate;
-}
-
 export class IncrementalMerge {
   update(snapshots: readonly RegistrySnapshot[]): Aggregate {
-    return withIds(aggregateServices(snapshots), snapshots);
+    return aggregateServices(snapshots);
   }
 }
 
-export function serviceId(service: MergedService): string {
-  return (service as IdentifiedService).id;
+function serviceId(service: MergedService): string {
+  return service.id;
 }
 
 export function diffServices(from: readonly MergedService[], to: readonly MergedService[]): ServiceChange[] {
@@ -44,17 +31,28 @@ export function diffServices(from: readonly MergedService[], to: readonly Merged
     const id = serviceId(service);
     seen.add(id);
     const old = before.get(id);
-    if (!old) changes.push({ id, hostname: service.hostname, registry: service.registry, change: 'added', service });
+    if (!old)
+      changes.push({ id, hostname: service.hostname, registry: service.registry, change: 'added', service });
     else if (canonicalJson(old) !== canonicalJson(service))
-      changes.push({ id, hostname: service.hostname, registry: service.registry, change: 'updated', service });
+      changes.push({
+        id,
+        hostname: service.hostname,
+        registry: service.registry,
+        change: 'updated',
+        service,
+      });
   }
   for (const [id, old] of before) {
-    if (!seen.has(id)) changes.push({ id, hostname: old.hostname, registry: old.registry, change: 'removed' });
+    if (!seen.has(id))
+      changes.push({ id, hostname: old.hostname, registry: old.registry, change: 'removed' });
   }
   return changes;
 }
 
-export function applyChanges(from: readonly MergedService[], changes: readonly ServiceChange[]): MergedService[] {
+export function applyChanges(
+  from: readonly MergedService[],
+  changes: readonly ServiceChange[],
+): MergedService[] {
   const map = new Map(from.map((s) => [serviceId(s), s]));
   for (const change of changes) {
     if (change.change === 'removed') map.delete(change.id);

@@ -82,7 +82,11 @@ export function codingOf(event: HttpEvent): Coding {
 }
 
 /** A body (an encoded page, or a small JSON value) with the validators and the coding it went with. */
-export function encodedResponse(event: HttpEvent, etag: string, page: Pick<Page, 'body' | 'coding'>): HttpResult {
+export function encodedResponse(
+  event: HttpEvent,
+  etag: string,
+  page: Pick<Page, 'body' | 'coding'>,
+): HttpResult {
   const headers: Record<string, string> = {
     ETag: etag,
     'Cache-Control': 'no-cache',

@@ -103,7 +103,8 @@ export class ViewCache {
     const loaded = await this.store.loadSnapshots(missing, { endpoints: false });
     for (const [id, services] of loaded) this.decoded.set(id, services);
     for (const entry of entries) {
-      if (entry.snapshot && loaded.has(entry.snapshot.id)) this.lastDecoded.set(entry.name, entry.snapshot.id);
+      if (entry.snapshot && loaded.has(entry.snapshot.id))
+        this.lastDecoded.set(entry.name, entry.snapshot.id);
     }
   }
 
@@ -217,4 +218,3 @@ export function statusEntry(entry: RegistryViewEntry): RegistryStatusEntry {
     ...(entry.skipped ? { skipped: entry.skipped } : {}),
   };
 }
-

@@ -136,7 +136,11 @@ export class View {
   }
 
   /** The body of the services [offset, offset + count), with paging fields when it is not the whole view. */
-  private bodyText(offset: number, count: number, options: { paged: boolean; truncated: boolean; next?: string }) {
+  private bodyText(
+    offset: number,
+    count: number,
+    options: { paged: boolean; truncated: boolean; next?: string },
+  ) {
     const json = this.parts.json();
     const services = offset === 0 && count === json.length ? json : json.slice(offset, offset + count);
     let text = `{"revision":${this.revision},"services":[${services.join(',')}]`;
@@ -183,7 +187,8 @@ export class View {
       const ratio = responseBytes(page.body) / Math.max(raw, 1);
       const target = (maxBytes * 0.95) / ratio;
       let n = count;
-      while (n > 1 && (prefix[offset + n] as number) - (prefix[offset] as number) > target) n = Math.floor(n * 0.9);
+      while (n > 1 && (prefix[offset + n] as number) - (prefix[offset] as number) > target)
+        n = Math.floor(n * 0.9);
       count = Math.max(1, n);
       page = build(count, true);
       while (responseBytes(page.body) > maxBytes && count > 1) {
