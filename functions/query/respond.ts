@@ -85,7 +85,7 @@ export function codingOf(event: HttpEvent): Coding {
 export function encodedResponse(
   event: HttpEvent,
   etag: string,
-  page: Pick<Page, 'body' | 'coding'>,
+  page: { body: string | Buffer; coding: Coding },
 ): HttpResult {
   const headers: Record<string, string> = {
     ETag: etag,
@@ -94,11 +94,10 @@ export function encodedResponse(
   };
   if (notModified(event, etag)) return { statusCode: 304, headers };
   headers['Content-Type'] = 'application/json';
-  if (page.coding === 'identity' || typeof page.body === 'string') {
-    return { statusCode: 200, headers, body: page.body as string };
-  }
+  if (page.coding === 'identity') return { statusCode: 200, headers, body: String(page.body) };
   headers['Content-Encoding'] = page.coding;
-  return { statusCode: 200, headers, body: page.body.toString('base64'), isBase64Encoded: true };
+  const body = typeof page.body === 'string' ? page.body : page.body.toString('base64');
+  return { statusCode: 200, headers, body, isBase64Encoded: true };
 }
 
 /** A page of a view, answered with its own ETag (the view's, plus offset and limit for later pages). */

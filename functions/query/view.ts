@@ -7,7 +7,7 @@
 import type { RegistryStatusEntry } from '#lib/api-types.ts';
 import type { ViewState } from '#lib/registry.ts';
 import type { Aggregate, MergedService } from '#lib/types.ts';
-import { type Coding, compress, responseBytes } from './encoding.ts';
+import { type Coding, compress } from './encoding.ts';
 
 export type Variant = 'all' | 'fresh';
 
@@ -20,6 +20,7 @@ const ENVELOPE_ALLOWANCE = 8_192;
 export class MergedParts {
   private serviceJson: string[] | undefined;
   private prefixBytes: number[] | undefined;
+  private joinedJson: string | undefined;
   private hostnames: Map<string, MergedService> | undefined;
 
   constructor(
@@ -35,6 +36,12 @@ export class MergedParts {
   json(): string[] {
     this.serviceJson ??= this.aggregate.services.map((service) => JSON.stringify(service));
     return this.serviceJson;
+  }
+
+  /** Every service's JSON joined: kept, so a view whose services did not change joins nothing again. */
+  joined(): string {
+    this.joinedJson ??= this.json().join(',');
+    return this.joinedJson;
   }
 
   /** prefix[n] = UTF-8 bytes of the first n services' JSON, with the commas between them. */
@@ -75,8 +82,11 @@ export class MergedParts {
 }
 
 export interface Page {
-  body: string | Buffer;
+  /** The JSON text (identity), or the compressed bytes already base64-encoded, as Lambda sends them. */
+  body: string;
   coding: Coding;
+  /** Bytes the body takes in the Lambda response payload. */
+  bytes: number;
   count: number;
   /** Offset of the next page, when services remain. */
   nextOffset?: number;
@@ -140,23 +150,46 @@ export class View {
     offset: number,
     count: number,
     options: { paged: boolean; truncated: boolean; next?: string },
-  ) {
+  ): { text: string; bytes: number } {
     const json = this.parts.json();
-    const services = offset === 0 && count === json.length ? json : json.slice(offset, offset + count);
-    let text = `{"revision":${this.revision},"services":[${services.join(',')}]`;
-    if (offset === 0) text += `,${this.head()}`;
-    if (options.paged) text += `,"total":${json.length}`;
-    if (options.next !== undefined) text += `,"next":${JSON.stringify(options.next)}`;
-    if (options.truncated) text += ',"truncated":true';
-    return `${text}}`;
+    const prefix = this.parts.prefix();
+    const services =
+      offset === 0 && count === json.length
+        ? this.parts.joined()
+        : json.slice(offset, offset + count).join(',');
+    let tail = '';
+    if (offset === 0) tail += `,${this.head()}`;
+    if (options.paged) tail += `,"total":${json.length}`;
+    if (options.next !== undefined) tail += `,"next":${JSON.stringify(options.next)}`;
+    if (options.truncated) tail += ',"truncated":true';
+    tail += '}';
+    const start = `{"revision":${this.revision},"services":[`;
+    const end = `]${tail}`;
+    // The services' bytes are known already: no byteLength over the whole (megabytes of) text.
+    const bytes =
+      start.length +
+      ((prefix[offset + count] as number) - (prefix[offset] as number)) +
+      Buffer.byteLength(end);
+    return { text: start + services + end, bytes };
   }
 
-  private encode(text: string, coding: Coding): { body: string | Buffer; coding: Coding } {
-    if (coding === 'identity') return { body: text, coding };
-    const bytes = compress(text, coding);
+  private encode(text: string, bytes: number, coding: Coding): Pick<Page, 'body' | 'coding' | 'bytes'> {
+    if (coding === 'identity') return { body: text, coding, bytes };
+    const compressed = compress(text, coding);
     // A tiny body can grow when compressed; then it goes as it is.
-    if (bytes.length >= Buffer.byteLength(text)) return { body: text, coding: 'identity' };
-    return { body: bytes, coding };
+    if (compressed.length >= bytes) return { body: text, coding: 'identity', bytes };
+    const body = compressed.toString('base64');
+    return { body, coding, bytes: body.length };
+  }
+
+  /** UTF-8 bytes of a page's text without building it (the services' sizes are known). */
+  private predictedBytes(offset: number, count: number, more: boolean): number {
+    const prefix = this.parts.prefix();
+    let bytes = 64 + (prefix[offset + count] as number) - (prefix[offset] as number);
+    if (offset === 0) bytes += Buffer.byteLength(this.head());
+    // The cursor: base64url of a small JSON object.
+    if (more) bytes += 200;
+    return bytes;
   }
 
   /** A page of the view, encoded, no larger than a Lambda response allows; cached per page and coding. */
@@ -169,31 +202,45 @@ export class View {
     const offset = Math.min(request.offset, total);
     let count = Math.min(request.limit ?? total, total - offset);
     const paged = request.limit !== undefined || offset > 0;
-    const build = (n: number, forceNext: boolean): Page => {
+    const build = (n: number): Page => {
       const more = offset + n < total;
-      const text = this.bodyText(offset, n, {
-        paged: paged || more || forceNext,
+      const { text, bytes } = this.bodyText(offset, n, {
+        paged: paged || more,
         truncated: request.limit === undefined && offset === 0 && more,
         ...(more ? { next: request.cursor(offset + n) } : {}),
       });
-      const encoded = this.encode(text, request.coding);
-      return { ...encoded, count: n, ...(more ? { nextOffset: offset + n } : {}) };
+      return {
+        ...this.encode(text, bytes, request.coding),
+        count: n,
+        ...(more ? { nextOffset: offset + n } : {}),
+      };
     };
-    let page = build(count, false);
-    if (responseBytes(page.body) > maxBytes) {
-      // Too large: estimate the count that fits from the bytes per service, then shrink until it does.
+    // Uncompressed, the size is known before building: take the largest count that fits.
+    const fits = (n: number) => this.predictedBytes(offset, n, offset + n < total) <= maxBytes;
+    if (request.coding === 'identity' && !fits(count)) {
+      let low = 1;
+      let high = count;
+      while (low < high) {
+        const mid = Math.ceil((low + high) / 2);
+        if (fits(mid)) low = mid;
+        else high = mid - 1;
+      }
+      count = low;
+    }
+    let page = build(count);
+    if (page.bytes > maxBytes) {
+      // Compressed and too large: estimate the count that fits from the ratio, then shrink until it does.
       const prefix = this.parts.prefix();
       const raw = (prefix[offset + count] as number) - (prefix[offset] as number);
-      const ratio = responseBytes(page.body) / Math.max(raw, 1);
-      const target = (maxBytes * 0.95) / ratio;
+      const target = (maxBytes * 0.95) / (page.bytes / Math.max(raw, 1));
       let n = count;
       while (n > 1 && (prefix[offset + n] as number) - (prefix[offset] as number) > target)
         n = Math.floor(n * 0.9);
       count = Math.max(1, n);
-      page = build(count, true);
-      while (responseBytes(page.body) > maxBytes && count > 1) {
+      page = build(count);
+      while (page.bytes > maxBytes && count > 1) {
         count = Math.max(1, Math.floor(count * 0.9));
-        page = build(count, true);
+        page = build(count);
       }
     }
     if (isWhole) {
