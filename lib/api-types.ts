@@ -2,9 +2,12 @@
  * The bodies of the merged-view routes (GET /services, /services/{hostname}, /changes, /conflicts,
  * POST /preview), as clients receive them. Pure types: the OpenAPI document describes these.
  */
+import type { RegistryChange, ServiceChange } from './delta.ts';
 import type { RegistryStatus } from './freshness.ts';
 import type { SkippedObjects } from './registry.ts';
 import type { Conflict, MergedService, RegistryError } from './types.ts';
+
+export type { ChangeKind, RegistryChange, ServiceChange } from './delta.ts';
 
 /** What GET /services shows of a registry. No check times: they change every minute and live on GET /registries. */
 export interface RegistryStatusEntry {
@@ -44,30 +47,14 @@ export interface ServicesPageBody {
   next?: string;
 }
 
-export type ChangeKind = 'added' | 'updated' | 'removed';
-
-/** One merged service that differs between two views, by its stable id. */
-export interface ServiceChange {
-  id: string;
-  hostname: string;
-  registry: string;
-  change: ChangeKind;
-  /** The entry in the newer view; absent for removals. */
-  service?: MergedService;
-}
-
 /** GET /changes */
 export interface ChangesBody {
   from: number;
   revision: number;
   changes: ServiceChange[];
-  /** The registry status entries that differ (as in the newer view; `removed: true` for a deleted registry). */
-  registries: RegistryStatusChange[];
+  /** The registries whose status entry differs: `registry` is the entry in the newer view (absent for removals). */
+  registries: RegistryChange<RegistryStatusEntry>[];
 }
-
-export type RegistryStatusChange =
-  | (RegistryStatusEntry & { removed?: never })
-  | { name: string; removed: true };
 
 /** A conflict grouped per hostname and field: the kept value and every ignored one, in registration order. */
 export interface ConflictGroup {

@@ -86,5 +86,4 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// TODO(store): drop the cast once #store/client.ts exports the new port's DynamoDB adapter.
-export const handler = makeHandler({ store: store as unknown as RegistryStore });
+export const handler = makeHandler({ store });

@@ -46,5 +46,4 @@ export function makeHandler(deps: { store: RegistryStore; views?: ViewCache }) {
   );
 }
 
-// TODO(store): drop the cast once #store/client.ts exports the new port's DynamoDB adapter.
-export const handler = makeHandler({ store: store as unknown as RegistryStore });
+export const handler = makeHandler({ store });

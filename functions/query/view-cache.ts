@@ -78,7 +78,9 @@ export class ViewCache {
       return cached;
     }
     const other = this.views.get(`${epoch}:${revision}:${variant === 'all' ? 'fresh' : 'all'}`);
-    const state = other ? other.state : await this.store.viewState(revision);
+    // The current state is one read without a revision (a past one is one read of its history item);
+    // should the revision move in between, the view is the newer state's, consistent in itself.
+    const state = other ? other.state : await this.store.viewState(isCurrent ? undefined : revision);
     await this.decode(state.registries);
     const merged = this.merge(state.registries, variant, isCurrent);
     const view = new View(
@@ -91,7 +93,7 @@ export class ViewCache {
       merged.degraded,
     );
     // A degraded view is not kept: the next request tries the unreadable snapshot again.
-    if (!merged.degraded) this.remember(key, view);
+    if (!merged.degraded) this.remember(`${epoch}:${state.revision}:${variant}`, view);
     return view;
   }
 

@@ -66,7 +66,7 @@ describe('GET /changes', () => {
       body.changes.map((c: { id: string; change: string }) => [c.id, c.change]),
       [['consul/a.example.com', 'removed']],
     );
-    assert.deepEqual(body.registries, [{ name: 'consul', removed: true }]);
+    assert.deepEqual(body.registries, [{ name: 'consul', change: 'removed' }]);
   });
 
   test('lists a registry whose status changed without any service change', async () => {
@@ -85,7 +85,8 @@ describe('GET /changes', () => {
     assert.deepEqual(body.changes, []);
     assert.equal(body.registries.length, 1);
     assert.equal(body.registries[0].name, 'east');
-    assert.equal(body.registries[0].status, 'error');
+    assert.equal(body.registries[0].change, 'updated');
+    assert.equal(body.registries[0].registry.status, 'error');
   });
 
   test('waits for the next change and answers within about a second of it', async () => {
