@@ -66,7 +66,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 10);
+    assert.equal(functions.length, 13);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -84,6 +84,9 @@ describe('the packaged localstack template', () => {
       'GET /registries/{name}',
       'GET /services',
       'GET /services/{hostname}',
+      'GET /services/{hostname}/endpoints',
+      'GET /services/{hostname}/service-accounts',
+      'GET /workloads/{address}',
       'POST /registries/{name}/refresh',
       'POST /registries/{name}/token',
       'PUT /registries/{name}',
@@ -120,6 +123,9 @@ describe('the packaged localstack template', () => {
     }
     const roleOf = (fn: string) => resources[fn]?.Properties.Role['Fn::GetAtt'][0];
     assert.equal(roleOf('GetServicesLambdaFunction'), 'QueryRole');
+    for (const fn of ['GetEndpoints', 'GetWorkload', 'GetServiceAccounts']) {
+      assert.equal(roleOf(`${fn}LambdaFunction`), 'QueryRole', fn);
+    }
     assert.equal(roleOf('PutSnapshotLambdaFunction'), 'IngestRole');
     assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
     assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');
