@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { Endpoint, Service } from '#lib/types.ts';
 import { MemoryRegistryStore } from '#store/memory-store.ts';
 import { httpEvent, lambdaContext, type TestRequest } from '../helpers/http-event.ts';
@@ -287,6 +287,21 @@ describe('paging GET /services/{hostname}/endpoints', () => {
     assert.deepEqual([second.revision, addresses(second)], [first.revision, ['10.0.0.2', '10.0.0.3']]);
   });
 
+  test('a cursor past the history retention is a 410 RevisionExpired', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    store = new MemoryRegistryStore({ now: () => new Date(now), historyRetentionSeconds: 60 });
+    handler = makeHandler({ store });
+    await registry('east', [{ hostname: HOST, endpoints: many(4, '10.0') }]);
+    const first = await getJson(HOST, { query: { limit: '2' } });
+    await store.putSnapshot('east', [{ hostname: HOST, endpoints: many(4, '10.9') }]);
+    now += 120_000;
+    handler = makeHandler({ store });
+
+    const result = await get(HOST, { query: { limit: '2', cursor: first.nextCursor } });
+
+    assert.deepEqual([result.statusCode, JSON.parse(result.body).error.code], [410, 'RevisionExpired']);
+  });
+
   test('a cursor used with other filters is a 400', async () => {
     await registry('east', [{ hostname: HOST, ports: [HTTP], endpoints: many(4, '10.0') }]);
     const first = await getJson(HOST, { query: { limit: '2' } });
@@ -298,7 +313,9 @@ describe('paging GET /services/{hostname}/endpoints', () => {
 });
 
 describe('the size of a hostname with 10 registries × 5,000 endpoints', () => {
-  test('fits a Lambda response gzip-compressed, and is refused with 406 without compression when too large', async () => {
+  let rawBytes = 0;
+
+  beforeEach(async () => {
     for (let r = 0; r < 10; r++) {
       const endpoints = Array.from({ length: 5_000 }, (_, i) =>
         ep(`10.${r}.${Math.floor(i / 250)}.${i % 250}`, 9080, {
@@ -312,19 +329,42 @@ describe('the size of a hostname with 10 registries × 5,000 endpoints', () => {
         clusterId: `cluster-${r}`,
       });
     }
+  });
 
-    const gzipped = await get(HOST, { headers: { 'accept-encoding': 'gzip' } });
-    const plain = await get(HOST);
+  for (const coding of ['gzip', 'br']) {
+    test(`fits one Lambda response ${coding}-compressed, every endpoint in it`, async (t) => {
+      const result = await get(HOST, { headers: { 'accept-encoding': coding } });
 
-    assert.equal(gzipped.statusCode, 200);
-    assert.equal(gzipped.headers['Content-Encoding'], 'gzip');
-    assert.ok(gzipped.body.length < 6_000_000, `${gzipped.body.length} bytes of base64`);
-    const decoded = JSON.parse(gunzipSync(Buffer.from(gzipped.body, 'base64')).toString('utf8'));
-    assert.equal(decoded.endpoints.length, 50_000);
-    const rawBytes = Buffer.byteLength(gunzipSync(Buffer.from(gzipped.body, 'base64')));
-    assert.equal(plain.statusCode, rawBytes > 6_000_000 ? 406 : 200, `uncompressed ${rawBytes} bytes`);
-    console.log(
-      `# 50,000 endpoints: ${rawBytes} bytes uncompressed, ${gzipped.body.length} bytes gzip+base64`,
-    );
+      const bytes = Buffer.from(result.body, 'base64');
+      const text = (coding === 'gzip' ? gunzipSync(bytes) : brotliDecompressSync(bytes)).toString('utf8');
+      rawBytes = Buffer.byteLength(text);
+      assert.deepEqual(
+        [result.statusCode, result.headers['Content-Encoding'], JSON.parse(text).endpoints.length],
+        [200, coding, 50_000],
+      );
+      assert.ok(result.body.length < 6_000_000, `${result.body.length} bytes of base64`);
+      console.log(
+        `# 50,000 endpoints: ${rawBytes} bytes uncompressed, ${result.body.length} bytes ${coding}+base64`,
+      );
+    });
+  }
+
+  test('without compression comes in pages that each fit a Lambda response, the first marked truncated', async () => {
+    const walked: string[] = [];
+    let cursor: string | undefined;
+    let first: { truncated?: boolean } | undefined;
+    do {
+      const result = await get(HOST, cursor ? { query: { cursor } } : {});
+      assert.equal(result.statusCode, 200);
+      assert.ok(Buffer.byteLength(result.body) <= 6_000_000, `${Buffer.byteLength(result.body)} bytes`);
+      const page = JSON.parse(result.body);
+      first ??= page;
+      walked.push(...addresses(page));
+      cursor = page.nextCursor;
+    } while (cursor);
+
+    assert.equal(first?.truncated, true);
+    assert.equal(walked.length, 50_000);
+    assert.equal(new Set(walked).size, 50_000);
   });
 });
