@@ -343,8 +343,8 @@ describe('the size of a hostname with 10 registries × 5,000 endpoints', () => {
         [200, coding, 50_000],
       );
       assert.ok(result.body.length < 6_000_000, `${result.body.length} bytes of base64`);
-      console.log(
-        `# 50,000 endpoints: ${rawBytes} bytes uncompressed, ${result.body.length} bytes ${coding}+base64`,
+      t.diagnostic(
+        `50,000 endpoints: ${rawBytes} bytes uncompressed, ${result.body.length} bytes ${coding}+base64`,
       );
     });
   }
