@@ -182,6 +182,4 @@ function sortedLabels(query: EndpointQuery): [string, string][] {
   return Object.entries(query.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-// The deployment's client still exports the store of the older interface until the store branch's DynamoDB
-// adapter of the port replaces it; this cast goes with that merge.
-export const handler = makeHandler({ store: store as unknown as RegistryStore });
+export const handler = makeHandler({ store });
