@@ -66,7 +66,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 14);
+    assert.equal(functions.length, 17);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -87,6 +87,9 @@ describe('the packaged localstack template', () => {
       'GET /services',
       'GET /services/{hostname}',
       'POST /preview',
+      'GET /services/{hostname}/endpoints',
+      'GET /services/{hostname}/service-accounts',
+      'GET /workloads/{address}',
       'POST /registries/{name}/refresh',
       'POST /registries/{name}/token',
       'PUT /registries/{name}',
@@ -144,6 +147,9 @@ describe('the packaged localstack template', () => {
     assert.equal(roleOf('GetChangesLambdaFunction'), 'QueryRole');
     assert.equal(roleOf('GetConflictsLambdaFunction'), 'QueryRole');
     assert.equal(roleOf('PostPreviewLambdaFunction'), 'QueryRole');
+    for (const fn of ['GetEndpoints', 'GetWorkload', 'GetServiceAccounts']) {
+      assert.equal(roleOf(`${fn}LambdaFunction`), 'QueryRole', fn);
+    }
     assert.equal(roleOf('PutSnapshotLambdaFunction'), 'IngestRole');
     assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
     assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');
