@@ -19,7 +19,7 @@ import { logger } from './logger.ts';
 import { MetricUnit, metrics, publishMetrics } from './metrics.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2 & { body?: unknown };
-type HttpResult = APIGatewayProxyStructuredResultV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
 
 export const limits = limitsFrom(process.env);
 
@@ -27,6 +27,11 @@ interface HandlerOptions {
   /** Who may call the route; checked before anything else is read. */
   auth: Scope;
   jsonBody?: boolean;
+  /**
+   * false: the route negotiates and compresses its own bodies (the merged-view routes keep compressed
+   * bytes per view), so the per-response compression middleware is left out.
+   */
+  compress?: boolean;
   /** Where ingest-token digests are looked up (the route's store); defaults to the deployment's store. */
   store?: { getIngestTokenDigest(name: string): Promise<string | null> };
 }
@@ -39,17 +44,21 @@ export function httpHandler(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics())
     .use(requestLog())
-    .use(httpHeaderNormalizer())
-    .use(
-      httpContentNegotiation({
-        parseCharsets: false,
-        parseLanguages: false,
-        parseMediaTypes: false,
-        availableEncodings: ['br', 'gzip', 'deflate', 'identity'],
-        failOnMismatch: false,
-      }),
-    )
-    .use(httpContentEncoding())
+    .use(httpHeaderNormalizer());
+  if (options.compress !== false) {
+    stack
+      .use(
+        httpContentNegotiation({
+          parseCharsets: false,
+          parseLanguages: false,
+          parseMediaTypes: false,
+          availableEncodings: ['br', 'gzip', 'deflate', 'identity'],
+          failOnMismatch: false,
+        }),
+      )
+      .use(httpContentEncoding());
+  }
+  stack
     .use(
       httpCors({
         origins: corsOrigins,

@@ -316,7 +316,7 @@ describe('faults', () => {
         );
         console.log(`#   final generations (outcome of that push): ${finals.join('; ')}`);
         console.log(
-          `#   table: ${table.snapshots} current snapshots complete, ${table.orphans} unreferenced chunks (left for the sweep after its grace period)`,
+          `#   table: ${table.snapshots} current snapshots complete, ${table.orphans} unreferenced chunks (history, or unflipped writes; removed by the sweep after the retention or grace period)`,
         );
       } finally {
         running = false;
@@ -389,67 +389,69 @@ describe('faults', () => {
       );
     });
   });
-
-  /** Each registry's services from one generation, the right number of them, and one that was pushed. */
-  function checkRead(body: any, pushed: Map<string, Map<number, Outcome>>): void {
-    for (const status of body.registries) {
-      if (status.generation === null) continue;
-      const generation = status.generation as number;
-      const services = body.services.filter((s: { registry: string }) => s.registry === status.name);
-      const tags = new Set(services.map((s: { labels: { gen: string } }) => s.labels.gen));
-      assert.deepEqual(
-        [...tags],
-        [String(generation)],
-        `${status.name}: services from generations ${[...tags]}`,
-      );
-      assert.equal(
-        services.length,
-        serviceCount(generation),
-        `${status.name}@${generation}: ${services.length} services`,
-      );
-      // The push may still be waiting for its answer; it must at least have been sent, and not refused.
-      const outcome = pushed.get(status.name)?.get(generation);
-      assert.notEqual(outcome, 'stale', `${status.name}@${generation} is served but was refused as stale`);
-    }
-  }
-
-  function maxAccepted(pushed: Map<string, Map<number, Outcome>>): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const [name, outcomes] of pushed) {
-      let max = 0;
-      for (const [generation, outcome] of outcomes)
-        if (outcome === 'accepted') max = Math.max(max, generation);
-      out.set(name, max);
-    }
-    return out;
-  }
-
-  /** Current snapshots whose chunks are missing, and chunks no registry points at. */
-  async function chunkAudit(
-    endpoint: string,
-  ): Promise<{ snapshots: number; missing: string[]; orphans: number }> {
-    const dump = await dumpTable(endpoint);
-    const items = dump.text.split('\n').map((line) => JSON.parse(line));
-    const chunks = new Set<string>();
-    const pointers: { name: string; id: string; chunkCount: number }[] = [];
-    for (const item of items) {
-      const pk = item.pk?.S as string;
-      const sk = item.sk?.S as string;
-      if (pk.startsWith('SNAPSHOT#')) chunks.add(`${pk.slice('SNAPSHOT#'.length)}|${sk}`);
-      const pointer = item.snapshot?.M;
-      if (pk === 'REGISTRY' && pointer) {
-        pointers.push({ name: item.name.S, id: pointer.id.S, chunkCount: Number(pointer.chunkCount.N) });
-      }
-    }
-    const missing: string[] = [];
-    let referenced = 0;
-    for (const { name, id, chunkCount } of pointers) {
-      for (let i = 0; i < chunkCount; i++) {
-        const key = `${name}|${id}#${String(i).padStart(5, '0')}`;
-        if (chunks.has(key)) referenced++;
-        else missing.push(key);
-      }
-    }
-    return { snapshots: pointers.length, missing, orphans: chunks.size - referenced };
-  }
 });
+
+/** Each registry's services from one generation, the right number of them, and one that was pushed. */
+function checkRead(body: any, pushed: Map<string, Map<number, Outcome>>): void {
+  for (const status of body.registries) {
+    if (status.generation === null) continue;
+    const generation = status.generation as number;
+    const services = body.services.filter((s: { registry: string }) => s.registry === status.name);
+    const tags = new Set(services.map((s: { labels: { gen: string } }) => s.labels.gen));
+    assert.deepEqual(
+      [...tags],
+      [String(generation)],
+      `${status.name}: services from generations ${[...tags]}`,
+    );
+    assert.equal(
+      services.length,
+      serviceCount(generation),
+      `${status.name}@${generation}: ${services.length} services`,
+    );
+    // The push may still be waiting for its answer; it must at least have been sent, and not refused.
+    const outcome = pushed.get(status.name)?.get(generation);
+    assert.notEqual(outcome, 'stale', `${status.name}@${generation} is served but was refused as stale`);
+  }
+}
+
+function maxAccepted(pushed: Map<string, Map<number, Outcome>>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, outcomes] of pushed) {
+    let max = 0;
+    for (const [generation, outcome] of outcomes) if (outcome === 'accepted') max = Math.max(max, generation);
+    out.set(name, max);
+  }
+  return out;
+}
+
+/** Current snapshots whose chunks are missing, and chunks no registry points at. */
+async function chunkAudit(
+  endpoint: string,
+): Promise<{ snapshots: number; missing: string[]; orphans: number }> {
+  const dump = await dumpTable(endpoint);
+  const items = dump.text.split('\n').map((line) => JSON.parse(line));
+  const chunks = new Set<string>();
+  const pointers: { name: string; id: string }[] = [];
+  for (const item of items) {
+    const pk = item.pk?.S as string;
+    const sk = item.sk?.S as string;
+    if (pk.startsWith('SNAPSHOT#')) chunks.add(`${pk.slice('SNAPSHOT#'.length)}|${sk}`);
+    const pointer = item.snapshot?.M;
+    if (pk === 'REGISTRY' && pointer) pointers.push({ name: item.name.S, id: pointer.id.S });
+  }
+  const missing: string[] = [];
+  let referenced = 0;
+  // A snapshot id is `<uuid>.<service chunks>.<endpoint chunks>` (functions/store/dynamodb/keys.ts).
+  for (const { id } of pointers) {
+    const [uuid, serviceChunks, endpointChunks] = id.split('.');
+    const keys = [
+      ...Array.from({ length: Number(serviceChunks) }, (_, i) => `${uuid}|S#${String(i).padStart(4, '0')}`),
+      ...Array.from({ length: Number(endpointChunks) }, (_, i) => `${uuid}|E#${String(i).padStart(4, '0')}`),
+    ];
+    for (const key of keys) {
+      if (chunks.has(key)) referenced++;
+      else missing.push(key);
+    }
+  }
+  return { snapshots: pointers.length, missing, orphans: chunks.size - referenced };
+}

@@ -109,7 +109,8 @@ for (const publicRead of [false, true]) {
           const want = expected(route.scope, who, publicRead);
           const where = `${routeKey(route)} as ${who}: ${reply.status} ${JSON.stringify(reply.body)}`;
           if (want === 'allowed') {
-            assert.ok(reply.status < 400, where);
+            // Let through: whatever the route answers then is about the request, not about access.
+            assert.ok(![401, 403].includes(reply.status) && reply.status < 500, where);
           } else {
             assert.equal(reply.status, want, where);
             assert.deepEqual(reply.body, {

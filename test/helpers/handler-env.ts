@@ -3,8 +3,9 @@
  * this first): known tokens, a table name that is never reached (the handlers get an in-memory store),
  * no metrics output, and the functions' JSON log lines kept off stdout (a test can capture them).
  */
-export const ADMIN = 'admin-token-for-handler-tests';
-export const READER = 'reader-token-for-handler-tests';
+// Shared by every in-process test file (test/unit's route tests use these literals too).
+export const ADMIN = 'admin-token';
+export const READER = 'reader-token';
 /** The body limit of these tests: small, so that "too large" is cheap to build. */
 export const BODY_LIMIT = 1_000_000;
 

@@ -55,10 +55,29 @@ export const ROUTES: readonly Route[] = [
   route('POST /registries/{name}/token', 'admin', () => import(`${fn}/registries/rotate-token.ts`)),
   route('PUT /registries/{name}/snapshot', 'ingest', () => import(`${fn}/ingest/put-snapshot.ts`), SNAPSHOT),
   route('GET /health', 'none', () => import(`${fn}/http/health.ts`)),
+  route('GET /services', 'read', () => import(`${fn}/query/get-services.ts`)),
+  route('GET /services/{hostname}', 'read', () => import(`${fn}/query/get-service.ts`)),
+  route('GET /services/{hostname}/endpoints', 'read', () => import(`${fn}/query/get-endpoints.ts`)),
+  route(
+    'GET /services/{hostname}/service-accounts',
+    'read',
+    () => import(`${fn}/query/get-service-accounts.ts`),
+  ),
+  route('GET /workloads/{address}', 'read', () => import(`${fn}/query/get-workload.ts`)),
+  route('GET /changes', 'read', () => import(`${fn}/query/get-changes.ts`)),
+  route('GET /conflicts', 'read', () => import(`${fn}/query/get-conflicts.ts`)),
+  route('POST /preview', 'admin', () => import(`${fn}/query/post-preview.ts`), {
+    registry: 'alpha',
+    delete: true,
+  }),
 ];
 
 /** The value the matrices put in each path parameter: the seeded registry `alpha`, a service of it. */
-export const EXAMPLE_PARAMETERS: Record<string, string> = { name: 'alpha', hostname: 'alpha-0.example.com' };
+export const EXAMPLE_PARAMETERS: Record<string, string> = {
+  name: 'alpha',
+  hostname: 'alpha-0.example.com',
+  address: '10.0.0.1',
+};
 
 /** `PUT /registries/{name}` */
 export const routeKey = (route: Pick<Route, 'method' | 'route'>) => `${route.method} ${route.route}`;

@@ -35,7 +35,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 11);
+    assert.equal(functions.length, 18);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -49,11 +49,17 @@ describe('the packaged localstack template', () => {
       .sort();
     assert.deepEqual(routes, [
       'DELETE /registries/{name}',
+      'GET /changes',
+      'GET /conflicts',
       'GET /health',
       'GET /registries',
       'GET /registries/{name}',
       'GET /services',
       'GET /services/{hostname}',
+      'POST /preview',
+      'GET /services/{hostname}/endpoints',
+      'GET /services/{hostname}/service-accounts',
+      'GET /workloads/{address}',
       'POST /registries/{name}/refresh',
       'POST /registries/{name}/token',
       'PUT /registries/{name}',
@@ -63,19 +69,36 @@ describe('the packaged localstack template', () => {
 
   test('gives each function only the DynamoDB actions it uses, on that table only', () => {
     const expected: Record<string, string[]> = {
-      // GetItem: a bearer shaped like an ingest token is checked against its registry's digest.
-      QueryRole: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+      QueryRole: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
       HealthRole: ['dynamodb:GetItem'],
-      RefreshRole: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-      RegistryReadRole: ['dynamodb:GetItem', 'dynamodb:Query'],
-      IngestRole: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-      RegistryWriteRole: [
+      RefreshRole: [
+        'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
+      ],
+      RegistryReadRole: ['dynamodb:GetItem', 'dynamodb:Query'],
+      IngestRole: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+      ],
+      RegistryWriteRole: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'dynamodb:UpdateItem',
+      ],
+      HousekeepingRole: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
       ],
     };
     for (const [name, actions] of Object.entries(expected)) {
@@ -92,10 +115,39 @@ describe('the packaged localstack template', () => {
     }
     const roleOf = (fn: string) => resources[fn]?.Properties.Role['Fn::GetAtt'][0];
     assert.equal(roleOf('GetServicesLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('GetChangesLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('GetConflictsLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('PostPreviewLambdaFunction'), 'QueryRole');
+    for (const fn of ['GetEndpoints', 'GetWorkload', 'GetServiceAccounts']) {
+      assert.equal(roleOf(`${fn}LambdaFunction`), 'QueryRole', fn);
+    }
     assert.equal(roleOf('PutSnapshotLambdaFunction'), 'IngestRole');
     assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
     assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');
+    assert.equal(roleOf('HousekeepingLambdaFunction'), 'HousekeepingRole');
     assert.equal(roleOf('HealthLambdaFunction'), 'HealthRole');
+  });
+
+  test('runs the housekeeping every minute, with no access to SSM', () => {
+    const rules = ofType('AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    const housekeeping = rules.find((rule) =>
+      JSON.stringify(rule.Targets).includes('HousekeepingLambdaFunction'),
+    );
+    assert.equal(housekeeping?.ScheduleExpression, 'rate(1 minute)');
+    assert.ok(!JSON.stringify(resources.HousekeepingRole).includes('ssm:'));
+  });
+
+  test('has TTL on expiresAt, for superseded revisions', () => {
+    const [[, table] = []] = ofType('AWS::DynamoDB::Table');
+    assert.deepEqual(table?.Properties.TimeToLiveSpecification, {
+      AttributeName: 'expiresAt',
+      Enabled: true,
+    });
+  });
+
+  test("lets the change feed outlast its longest wait (20 s) within API Gateway's 30 s", () => {
+    const timeout = resources.GetChangesLambdaFunction?.Properties.Timeout;
+    assert.ok(timeout >= 25 && timeout <= 30, `timeout ${timeout}`);
   });
 
   test('runs the refresh every minute and lets it read only its own SSM parameters', () => {

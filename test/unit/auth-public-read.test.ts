@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
-process.env.ADMIN_TOKEN = 'admin-secret-for-unit-tests';
+// The same tokens as the other in-process route tests: one process runs every unit test file.
+process.env.ADMIN_TOKEN = 'admin-token';
 const { authorize } = await import('#http/auth.ts');
 
 async function statusOf(scope: 'admin' | 'read' | 'ingest', authorization?: string) {
