@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { MemoryRegistryStore } from '#store/memory-store.ts';
-import { ADMIN, BODY_LIMIT } from '../helpers/handler-env.ts';
+import { ADMIN, BODY_LIMIT, captureLogs } from '../helpers/handler-env.ts';
 import { type InProcessApi, inProcessApi } from '../helpers/in-process-api.ts';
 import { errorShapeProblem, type RawReply } from '../helpers/raw-http.ts';
 import { dumpStore } from '../helpers/store-dump.ts';
@@ -166,15 +166,23 @@ describe('client mistakes', () => {
     assert.equal(await dumpStore(store), before);
   });
 
-  test('a fault of ours is a 500 Internal that says nothing more', async () => {
+  test('an AWS call the role does not allow is a logged error and a 500 Internal that says nothing more', async () => {
     store.listRegistries = async () => {
       throw Object.assign(new Error('User: arn:aws:sts::1:assumed-role/x is not authorized'), {
         name: 'AccessDeniedException',
       });
     };
-    const reply = await send('GET', '/registries');
+    let reply: RawReply | undefined;
+    const lines = await captureLogs(async () => {
+      reply = await send('GET', '/registries');
+    });
+    assert.ok(reply);
     assertError(reply, 500, 'Internal', 'AccessDenied');
     assert.doesNotMatch(reply.text, /arn:|AccessDenied/);
+    const errors = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 'ERROR');
+    assert.equal(errors.length, 1, lines.join('\n'));
+    assert.equal(errors[0].error.name, 'AccessDeniedException');
+    assert.equal(typeof errors[0].function_request_id, 'string');
   });
 });
 

@@ -18,20 +18,23 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.AWS_REGION ??= 'us-east-1';
 
 /**
- * The functions' log lines (Powertools writes one JSON object per line to stdout) are dropped, or
+ * The functions' log lines (Powertools writes one JSON object per line) are dropped, or
  * collected while a capture runs: thousands of fuzzed requests would bury the test report. Not the log
  * level: Powertools resets it to the configured one at every invocation.
  */
 let captured: string[] | undefined;
-const write = process.stdout.write.bind(process.stdout);
-process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-  const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-  if (text.startsWith('{"level":')) {
-    captured?.push(text);
-    return true;
-  }
-  return write(chunk, ...rest);
-}) as typeof process.stdout.write;
+// Powertools writes INFO and below to stdout, WARN and ERROR to stderr.
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    if (text.startsWith('{"level":')) {
+      captured?.push(text);
+      return true;
+    }
+    return write(chunk, ...rest);
+  }) as typeof stream.write;
+}
 
 /** Collects the log lines written while `work` runs. */
 export async function captureLogs(work: () => Promise<void>): Promise<string[]> {
