@@ -128,6 +128,25 @@ describe('snapshots on DynamoDB', () => {
     );
   });
 
+  test('concurrent pushes with the same explicit generation: one wins, the others leave no chunks behind', async () => {
+    await store.putRegistry('a', {});
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 4 }, (_, i) => store.putSnapshot('a', services(20, `p${i}`), { generation: 7 })),
+    );
+    const current = uuidOf((await store.getRegistry('a'))?.snapshot?.id);
+    assert.deepEqual(
+      outcomes
+        .map((outcome) => (outcome.status === 'fulfilled' ? 'stored' : (outcome.reason as Error).name))
+        .sort(),
+      ['StaleGenerationError', 'StaleGenerationError', 'StaleGenerationError', 'stored'],
+    );
+    assert.deepEqual([...(await storedChunks(table)).keys()], [current]);
+    assert.deepEqual(
+      (await scanAll(table)).filter((item) => item.pk === 'GC'),
+      [],
+    );
+  });
+
   test('are replaced atomically: concurrent readers see one generation at a time', async () => {
     const small = new DynamoRegistryStore(table.documents, table.name, { chunkBytes: 2048 });
     await small.putRegistry('a', { clusterId: 'c1' });
