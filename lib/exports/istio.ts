@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { canonicalJson } from '../canonical-json.ts';
+import { type ServiceEndpoint, selectEndpoints } from '../endpoints.ts';
 import { canonicalProtocol } from '../protocol.ts';
 import type { MergedService } from '../types.ts';
-import { type ExportEndpoint, type HealthFilter, selectHealth } from './endpoint.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'aggregate-registry';
@@ -76,7 +76,7 @@ export interface IstioExportInput {
   /** The merged view's services, in merged order; a hostname may appear more than once. */
   services: readonly MergedService[];
   /** Every registry's endpoints of a hostname, in registration order (InstancesByPort). */
-  endpointsOf: (hostname: string) => readonly ExportEndpoint[];
+  endpointsOf: (hostname: string) => readonly ServiceEndpoint[];
   /** The hostname's service accounts (GetIstioServiceAccounts). */
   serviceAccountsOf: (hostname: string) => readonly string[];
   /** Registry name → its Istio network, for registries that have one. */
@@ -86,7 +86,7 @@ export interface IstioExportInput {
 export interface IstioExportOptions {
   namespace: string;
   /** Default `healthy`: Istio would otherwise send traffic to endpoints their registry calls unhealthy. */
-  health?: HealthFilter;
+  health?: 'all' | 'healthy';
 }
 
 export function istioExport(input: IstioExportInput, options: IstioExportOptions): ServiceEntryList {
@@ -99,7 +99,7 @@ export function istioExport(input: IstioExportInput, options: IstioExportOptions
   const names = objectNames([...byHostname.keys()]);
   const items: ServiceEntry[] = [];
   for (const [hostname, entries] of byHostname) {
-    const endpoints = selectHealth(input.endpointsOf(hostname), options.health ?? 'healthy');
+    const endpoints = selectEndpoints(input.endpointsOf(hostname), { health: options.health ?? 'healthy' });
     items.push(
       serviceEntry(hostname, entries, endpoints, input, names.get(hostname) as string, options.namespace),
     );
@@ -110,7 +110,7 @@ export function istioExport(input: IstioExportInput, options: IstioExportOptions
 function serviceEntry(
   hostname: string,
   entries: readonly MergedService[],
-  endpoints: readonly ExportEndpoint[],
+  endpoints: readonly ServiceEndpoint[],
   input: IstioExportInput,
   name: string,
   namespace: string,
@@ -200,7 +200,7 @@ function portName(
 }
 
 /** The export port an endpoint's service port is: by its given name, else by its number. */
-function exportPortOf(endpoint: ExportEndpoint, ports: readonly ExportPort[]): ExportPort | undefined {
+function exportPortOf(endpoint: ServiceEndpoint, ports: readonly ExportPort[]): ExportPort | undefined {
   const own = endpoint.servicePort;
   if (!own) return undefined;
   if (own.name !== undefined) {
@@ -222,7 +222,7 @@ interface BuiltEntries {
  * no `ports` Istio would send it traffic on the service port numbers, not on its own port.
  */
 function workloadEntries(
-  endpoints: readonly ExportEndpoint[],
+  endpoints: readonly ServiceEndpoint[],
   ports: readonly ExportPort[],
   networks: ReadonlyMap<string, string>,
 ): BuiltEntries {
