@@ -66,7 +66,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 10);
+    assert.equal(functions.length, 12);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -80,6 +80,8 @@ describe('the packaged localstack template', () => {
       .sort();
     assert.deepEqual(routes, [
       'DELETE /registries/{name}',
+      'GET /exports/istio',
+      'GET /exports/prometheus',
       'GET /registries',
       'GET /registries/{name}',
       'GET /services',
@@ -120,6 +122,8 @@ describe('the packaged localstack template', () => {
     }
     const roleOf = (fn: string) => resources[fn]?.Properties.Role['Fn::GetAtt'][0];
     assert.equal(roleOf('GetServicesLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('ExportIstioLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('ExportPrometheusLambdaFunction'), 'QueryRole');
     assert.equal(roleOf('PutSnapshotLambdaFunction'), 'IngestRole');
     assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
     assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');
