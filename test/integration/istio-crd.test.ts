@@ -10,6 +10,7 @@ import { istioExport, type ServiceEntry } from '#lib/exports/istio.ts';
 import { loadCrdValidator } from '../helpers/crd-validator.ts';
 import { NETWORKS, realisticSnapshots } from '../helpers/export-fixture.ts';
 import { exportInput } from '../helpers/export-input.ts';
+import { service, unclustered } from '../helpers/factories.ts';
 
 const CRD = resolve(import.meta.dirname, '../../../shared/istio/serviceentry-crd.yaml');
 const validator = loadCrdValidator(CRD, 'v1');
@@ -61,6 +62,26 @@ describe('the Istio export against the ServiceEntry CRD', () => {
     assert.ok(items.some((item) => item.spec.addresses?.some((vip) => vip.includes('/'))));
   });
 
+  test('a hostname with more endpoints than a ServiceEntry may hold is cut to the limit and says so', () => {
+    // Prepare
+    const endpoints = Array.from({ length: 4100 }, (_, i) => ({
+      address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      port: 8080,
+    }));
+    const snapshots = [
+      unclustered('big', [service('big.example.com', { ports: [{ name: 'http', port: 80 }], endpoints })]),
+    ];
+
+    // Act
+    const [entry] = istioExport(exportInput(snapshots), { namespace: 'istio-system' }).items;
+
+    // Assess
+    assert.ok(entry);
+    assert.equal(entry.spec.endpoints?.length, 4096);
+    assert.equal(entry.metadata.annotations?.['aggregate-registry/endpoints-left-out'], '4');
+    assert.deepEqual(validator.problems(entry), []);
+  });
+
   test('every object of a realistic export is valid for @kubernetes-models/istio too', () => {
     // Prepare
     const items = realisticExport('all').items;
@@ -81,6 +102,19 @@ describe('the Istio export against the ServiceEntry CRD', () => {
 });
 
 describe('the CRD validator refuses what the API server refuses', () => {
+  test('@kubernetes-models/istio refuses an unknown location too', () => {
+    // Prepare
+    const entry = first() as unknown as { spec: { location: string } };
+    entry.spec.location = 'MESH_SOMEWHERE';
+
+    // Act
+    const validate = () => new ServiceEntryModel(entry as never).validate();
+
+    // Assess
+    assert.throws(validate);
+    assert.ok(validator.problems(entry).some((problem) => problem.includes('/spec/location')));
+  });
+
   test('a duplicated port number fails the CEL rule', () => {
     // Prepare
     const entry = first();
