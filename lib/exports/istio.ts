@@ -28,6 +28,10 @@ const MAX_ACCOUNT = 253;
 const PORT_NAME = /^[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 const MAX_PORT_NAME = 62;
 const MAX_OBJECT_NAME = 253;
+/** Kubernetes label syntax, which Istio's validation applies to endpoint labels. */
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const SPIFFE_ACCOUNT = /^spiffe:\/\/[^/]+\/ns\/[^/]+\/sa\/([^/]+)$/;
 
 export interface ServiceEntryPort {
@@ -234,10 +238,8 @@ function workloadEntries(
     if (!port) continue;
     const known = targetPorts.get(port.name);
     targetPorts.set(port.name, known === undefined || known === endpoint.port ? endpoint.port : null);
-    const labels = {
-      ...endpoint.labels,
-      ...(endpoint.clusterId ? { [CLUSTER_LABEL]: endpoint.clusterId } : {}),
-    };
+    const labels = kubernetesLabels(endpoint.labels);
+    if (endpoint.clusterId) labels[CLUSTER_LABEL] = endpoint.clusterId;
     const network = networks.get(endpoint.registry);
     const account = accountName(endpoint.serviceAccount);
     const key = canonicalJson([endpoint.address, endpoint.registry, labels, endpoint.locality, account]);
@@ -260,6 +262,25 @@ function workloadEntries(
     entries.push(entry);
   }
   return { entries, targetPorts };
+}
+
+/**
+ * The endpoint's labels that are valid Kubernetes labels: Istio refuses a ServiceEntry with any other,
+ * and no selector could match them anyway. Object.fromEntries keeps any key, `__proto__` too, an own key.
+ */
+function kubernetesLabels(labels: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(labels ?? {}).filter(
+      ([key, value]) => isLabelKey(key) && value.length <= 63 && LABEL_VALUE.test(value),
+    ),
+  );
+}
+
+function isLabelKey(key: string): boolean {
+  const slash = key.indexOf('/');
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (slash >= 0 && (slash > 253 || !LABEL_PREFIX.test(key.slice(0, slash)))) return false;
+  return name.length <= 63 && LABEL_NAME.test(name);
 }
 
 /** A ServiceEntry port's targetPort is only worth stating when every endpoint agrees on one. */

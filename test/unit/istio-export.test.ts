@@ -318,6 +318,28 @@ describe('istioExport: endpoints', () => {
     );
   });
 
+  test('endpoint labels that are not valid Kubernetes labels are left out', () => {
+    // Prepare
+    const labels = {
+      app: 'a',
+      tier: 'has spaces',
+      'Example.com/x': 'y',
+      long: 'v'.repeat(64),
+      'ok.example.com/z': '',
+    };
+    const snapshots = [
+      unclustered('a', [
+        service('a.example.com', { ports: HTTP, endpoints: [{ address: '10.0.0.1', port: 80, labels }] }),
+      ]),
+    ];
+
+    // Act
+    const entry = only(snapshots);
+
+    // Assess
+    assert.deepEqual(entry.spec.endpoints?.[0]?.labels, { app: 'a', 'ok.example.com/z': '' });
+  });
+
   test('subjectAltNames are the service accounts of the hostname', () => {
     // Prepare
     const snapshots = [
