@@ -66,6 +66,4 @@ export function wantsYaml(accept: string | undefined): boolean {
   return false;
 }
 
-// The deployment's client still exports the store of the older interface until the store branch's
-// DynamoDB adapter of the port replaces it; this cast goes with that merge.
-export const handler = makeHandler({ store: store as unknown as RegistryStore });
+export const handler = makeHandler({ store });

@@ -16,18 +16,11 @@ import {
   PROMETHEUS_REGISTRIES,
 } from '../helpers/prometheus-fixture.ts';
 
-process.env.TABLE_NAME ??= 'only-to-load-the-client-module';
-// The routes read through the store port; until the deployment's DynamoDB store implements it, the
-// stack cannot serve them (the store branch replaces functions/store/client.ts's store).
-const { store: deploymentStore } = await import('#store/client.ts');
-const portReady = typeof (deploymentStore as { currentRevision?: unknown }).currentRevision === 'function';
-
 const readerToken = randomBytes(24).toString('hex');
 let stack: LocalStack | undefined;
 let prometheus: RunningPrometheus | undefined;
 
 before(async () => {
-  if (!portReady) return;
   stack = await startLocalStack({ READER_TOKEN: readerToken });
   for (const { name, settings, services } of PROMETHEUS_REGISTRIES) {
     const created = await callApi(stack.url, 'PUT', `/registries/${name}`, {
@@ -51,9 +44,7 @@ after(async () => {
 });
 
 describe('Prometheus discovering the local stack', () => {
-  test('finds exactly the exported endpoints with their labels', {
-    skip: portReady ? false : 'the deployment store does not implement the store port yet',
-  }, async () => {
+  test('finds exactly the exported endpoints with their labels', async () => {
     // Act
     const running = prometheus as RunningPrometheus;
     const targets = await running.waitForTargets((found) => found.length >= EXPECTED_TARGETS.length);
