@@ -44,6 +44,24 @@ after(async () => {
 });
 
 describe('Prometheus discovering the local stack', () => {
+  test("GET /registries shows each registry's network", async () => {
+    // Act
+    const list = await callApi((stack as LocalStack).url, 'GET', '/registries', { token: readerToken });
+
+    // Assess
+    assert.equal(list.status, 200);
+    assert.deepEqual(
+      list.body.registries.map((registry: { name: string; network?: string }) => [
+        registry.name,
+        registry.network,
+      ]),
+      [
+        ['east', 'net-east'],
+        ['vms', undefined],
+      ],
+    );
+  });
+
   test('finds exactly the exported endpoints with their labels', async () => {
     // Act
     const running = prometheus as RunningPrometheus;

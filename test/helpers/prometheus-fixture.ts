@@ -6,12 +6,12 @@ import type { Service } from '#lib/types.ts';
 
 export const PROMETHEUS_REGISTRIES: {
   name: string;
-  settings: { clusterId?: string };
+  settings: { clusterId?: string; network?: string };
   services: Service[];
 }[] = [
   {
     name: 'east',
-    settings: { clusterId: 'east' },
+    settings: { clusterId: 'east', network: 'net-east' },
     services: [
       {
         hostname: 'api.default.svc.cluster.local',
