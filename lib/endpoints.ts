@@ -169,13 +169,28 @@ export function selectEndpoints(
 }
 
 export function endpointView(endpoint: ServiceEndpoint): EndpointView {
-  const { hostname: _hostname, ...view } = endpoint;
-  return view;
+  const view = { registry: endpoint.registry } as EndpointView;
+  if (endpoint.clusterId !== undefined) view.clusterId = endpoint.clusterId;
+  view.address = endpoint.address;
+  return withDetails(view, endpoint);
 }
 
 export function instanceView(endpoint: ServiceEndpoint): InstanceView {
-  const { hostname, registry, clusterId, address: _address, ...rest } = endpoint;
-  return { hostname, registry, ...(clusterId !== undefined ? { clusterId } : {}), ...rest };
+  const view = { hostname: endpoint.hostname, registry: endpoint.registry } as InstanceView;
+  if (endpoint.clusterId !== undefined) view.clusterId = endpoint.clusterId;
+  return withDetails(view, endpoint);
+}
+
+/** The fields after the address, in wire order. */
+function withDetails<T extends Partial<ServiceEndpoint>>(view: T, endpoint: ServiceEndpoint): T {
+  view.port = endpoint.port;
+  if (endpoint.portName !== undefined) view.portName = endpoint.portName;
+  if (endpoint.servicePort !== undefined) view.servicePort = endpoint.servicePort;
+  if (endpoint.labels !== undefined) view.labels = endpoint.labels;
+  if (endpoint.locality !== undefined) view.locality = endpoint.locality;
+  if (endpoint.serviceAccount !== undefined) view.serviceAccount = endpoint.serviceAccount;
+  view.healthy = endpoint.healthy;
+  return view;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -291,29 +306,20 @@ function inCluster(registry: RegistryRef, clusterId: string | undefined): boolea
 }
 
 function serviceEndpoint(registry: RegistryRef, service: Service, endpoint: Endpoint): ServiceEndpoint {
+  // Assigned in wire order, so serialising needs no reordering; plain assignments rather than
+  // conditional spreads, which cost an object each (this runs once per endpoint of the mesh).
+  const built = { hostname: service.hostname, registry: registry.name } as ServiceEndpoint;
+  if (registry.clusterId) built.clusterId = registry.clusterId;
+  built.address = endpoint.address;
+  built.port = endpoint.port;
+  if (endpoint.portName !== undefined) built.portName = endpoint.portName;
   const servicePort = servicePortOf(service, endpoint);
-  // Fields in wire order, so that serialising needs no reordering.
-  return {
-    hostname: service.hostname,
-    registry: registry.name,
-    ...(registry.clusterId ? { clusterId: registry.clusterId } : {}),
-    address: endpoint.address,
-    port: endpoint.port,
-    ...(endpoint.portName !== undefined ? { portName: endpoint.portName } : {}),
-    ...(servicePort !== undefined ? { servicePort: portRef(servicePort) } : {}),
-    ...(endpoint.labels !== undefined ? { labels: endpoint.labels } : {}),
-    ...(endpoint.locality !== undefined ? { locality: endpoint.locality } : {}),
-    ...(endpoint.serviceAccount !== undefined ? { serviceAccount: endpoint.serviceAccount } : {}),
-    healthy: endpoint.healthy ?? true,
-  };
-}
-
-function portRef(port: Port): ServicePortRef {
-  return {
-    ...(port.name !== undefined ? { name: port.name } : {}),
-    port: port.port,
-    ...(port.protocol !== undefined ? { protocol: port.protocol } : {}),
-  };
+  if (servicePort !== undefined) built.servicePort = servicePort;
+  if (endpoint.labels !== undefined) built.labels = endpoint.labels;
+  if (endpoint.locality !== undefined) built.locality = endpoint.locality;
+  if (endpoint.serviceAccount !== undefined) built.serviceAccount = endpoint.serviceAccount;
+  built.healthy = endpoint.healthy ?? true;
+  return built;
 }
 
 function hasLabels(labels: Record<string, string> | undefined, wanted: readonly [string, string][]): boolean {

@@ -35,6 +35,8 @@ export interface EndpointView {
   snapshotIds: readonly string[];
   /** The answer for `key`, serialised by `render` the first time it is asked. */
   rendered(key: string, render: () => Rendered): Rendered;
+  /** Anything derived from the view, made the first time it is asked; `bytes` is about what it holds. */
+  remember<T extends object>(key: string, make: () => T, bytes: (value: T) => number): T;
 }
 
 /** Answers kept per view, by total body size: enough for every hostname of a large mesh. */
@@ -113,7 +115,7 @@ export class EndpointViewCache {
       snapshotIds: entries.flatMap(({ snapshot }) => (snapshot ? [snapshot.id] : [])),
       index: buildEndpointIndex(snapshots),
       errors,
-      rendered: renderedMemo(),
+      ...memo(),
     };
     return { view, complete };
   }
@@ -134,20 +136,25 @@ export class EndpointViewCache {
   }
 }
 
-function renderedMemo(): EndpointView['rendered'] {
-  const memo = new Map<string, Rendered>();
+function memo(): Pick<EndpointView, 'rendered' | 'remember'> {
+  const kept = new Map<string, object>();
   let bytes = 0;
-  return (key, render) => {
-    const known = memo.get(key);
-    if (known) return known;
-    const made = render();
-    if (bytes + made.body.length > RENDERED_BUDGET_BYTES) {
-      memo.clear();
+  const remember = <T extends object>(key: string, make: () => T, size: (value: T) => number): T => {
+    const known = kept.get(key);
+    if (known) return known as T;
+    const made = make();
+    const cost = size(made);
+    if (bytes + cost > RENDERED_BUDGET_BYTES) {
+      kept.clear();
       bytes = 0;
     }
-    memo.set(key, made);
-    bytes += made.body.length;
+    kept.set(key, made);
+    bytes += cost;
     return made;
+  };
+  return {
+    remember,
+    rendered: (key, render) => remember(key, render, (made) => made.body.length),
   };
 }
 

@@ -53,6 +53,4 @@ function addressParam(event: HttpEvent): string {
   return parsed.data;
 }
 
-// The deployment's client still exports the store of the older interface until the store branch's DynamoDB
-// adapter of the port replaces it; this cast goes with that merge.
-export const handler = makeHandler({ store: store as unknown as RegistryStore });
+export const handler = makeHandler({ store });
