@@ -1,6 +1,6 @@
 /** The body of PUT /registries/{name}: settings, and optionally where the scheduled refresh pulls from. */
 import { z } from 'zod';
-import { shortToken } from './schemas.ts';
+import { DNS_LABEL, shortToken } from './schemas.ts';
 import { checkRefreshSettings, refreshSettingsShape, sourceSchema } from './source-schema.ts';
 
 export const registryBodySchema = z
@@ -12,6 +12,8 @@ export const registryBodySchema = z
       .exactOptional(),
     provider: shortToken(64).exactOptional(),
     description: z.string().max(1024).exactOptional(),
+    /** The Istio network this registry's endpoints are reachable on (exported as endpoints' `network`). */
+    network: z.string().regex(DNS_LABEL, 'must be a DNS label (a-z, 0-9, "-", at most 63)').exactOptional(),
     source: sourceSchema.exactOptional(),
     ...refreshSettingsShape,
   })

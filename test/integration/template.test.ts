@@ -66,7 +66,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 17);
+    assert.equal(functions.length, 19);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -82,6 +82,8 @@ describe('the packaged localstack template', () => {
       'DELETE /registries/{name}',
       'GET /changes',
       'GET /conflicts',
+      'GET /exports/istio',
+      'GET /exports/prometheus',
       'GET /registries',
       'GET /registries/{name}',
       'GET /services',
@@ -150,6 +152,8 @@ describe('the packaged localstack template', () => {
     for (const fn of ['GetEndpoints', 'GetWorkload', 'GetServiceAccounts']) {
       assert.equal(roleOf(`${fn}LambdaFunction`), 'QueryRole', fn);
     }
+    assert.equal(roleOf('ExportIstioLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('ExportPrometheusLambdaFunction'), 'QueryRole');
     assert.equal(roleOf('PutSnapshotLambdaFunction'), 'IngestRole');
     assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
     assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');

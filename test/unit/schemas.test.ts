@@ -322,6 +322,28 @@ describe('registryBodySchema', () => {
     assert.equal(parsed.ok, true);
   });
 
+  test('a registry with a network passes with it', () => {
+    // Prepare
+    const body = { clusterId: 'cluster-1', network: 'network-east' };
+
+    // Act
+    const parsed = parseWith(registryBodySchema, body);
+
+    // Assess
+    assert.deepEqual(parsed, { ok: true, value: body });
+  });
+
+  for (const network of ['', 'Network1', 'net_1', 'net.east', '-net', 'n'.repeat(64), 42]) {
+    test(`network ${JSON.stringify(network).slice(0, 20)} is rejected and named`, () => {
+      // Act
+      const parsed = parseWith(registryBodySchema, { network });
+
+      // Assess
+      assert.equal(parsed.ok, false);
+      assert.match(parsed.ok ? '' : parsed.message, /^network: /);
+    });
+  }
+
   test('a misspelt clusterID is rejected and named', () => {
     // Act
     const parsed = parseWith(registryBodySchema, { clusterID: 'cluster-1' });
