@@ -4,7 +4,9 @@
  */
 import createError, { type HttpError, isHttpError } from 'http-errors';
 import {
+  GenerationLimitError,
   RegistryNotFoundError,
+  SettingsTooLargeError,
   SnapshotGoneError,
   StaleGenerationError,
   StoreUnavailableError,
@@ -47,6 +49,8 @@ const GENERIC_CODES: Record<number, string> = {
 export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof RegistryNotFoundError) return notFound(error.message, 'RegistryNotFound');
   if (error instanceof StaleGenerationError) return apiError(409, 'StaleGeneration', error.message);
+  if (error instanceof GenerationLimitError) return apiError(409, 'GenerationLimit', error.message);
+  if (error instanceof SettingsTooLargeError) return apiError(413, 'PayloadTooLarge', error.message);
   if (error instanceof StoreUnavailableError) {
     return apiError(503, 'StoreUnavailable', error.message, { 'Retry-After': '1' });
   }

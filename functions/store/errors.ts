@@ -65,3 +65,15 @@ export class RevisionExpiredError extends Error {
     super(`revision ${revision} is older than the retained history; read the current view again`);
   }
 }
+
+/** Settings that would not fit in one stored registry item (DynamoDB's 400 KB), e.g. a huge caData. */
+export class SettingsTooLargeError extends Error {
+  override readonly name = 'SettingsTooLargeError';
+  constructor(
+    readonly registry: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the settings of registry "${registry}" take ${bytes} bytes; at most ${limit} can be stored`);
+  }
+}
