@@ -306,3 +306,19 @@ export function resolveRefreshSettings(value: RefreshSettings): Required<Refresh
 // Keep the inferred type and the hand-written interface in step.
 type Assignable<A extends B, B> = A;
 export type _RefreshSettingsInSync = Assignable<z.infer<typeof refreshSettingsSchema>, RefreshSettings>;
+
+/** What readers see of a plain header value: never the value itself. */
+export const HIDDEN_HEADER_VALUE = '[hidden]';
+
+/**
+ * A source as GET /registries shows it: header names and secret references, never a header's plain
+ * value (it may be a credential stored before credential headers had to be references).
+ */
+export function sourceView(source: Source): Source {
+  if (source.type !== 'http' || source.headers === undefined) return source;
+  const headers: NonNullable<HttpSource['headers']> = {};
+  for (const [name, value] of Object.entries(source.headers)) {
+    headers[name] = typeof value === 'string' ? HIDDEN_HEADER_VALUE : value;
+  }
+  return { ...source, headers };
+}
