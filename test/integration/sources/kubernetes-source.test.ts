@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
+import { DEFAULT_LIMITS } from '#lib/limits.ts';
 import type { KubernetesSource } from '#lib/source-schema.ts';
 import {
   envSecretResolver,
@@ -447,6 +448,24 @@ describe('kubernetes source', () => {
     } finally {
       await weird.close();
     }
+  });
+
+  test('a Service with more endpoints than the limit is skipped and counted; the cluster is not lost', async () => {
+    // Act: reviews has 4 endpoints, ratings-db 2.
+    const { services, skipped } = await fetchSnapshot(source(server), {
+      resolveSecret,
+      timeoutMs: 5000,
+      limits: { ...DEFAULT_LIMITS, maxEndpointsPerService: 3 },
+    });
+
+    // Assess
+    assert.equal(services.length, 3);
+    assert.ok(!services.some((service) => service.hostname.startsWith('reviews.')));
+    assert.equal(skipped.count, 1);
+    assert.match(
+      skipped.examples[0] ?? '',
+      /^service "reviews\.bookinfo\.svc\.cluster\.local": endpoints: Too big/,
+    );
   });
 
   test('a body that is not a Kubernetes list is invalid', async () => {
