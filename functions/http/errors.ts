@@ -7,7 +7,6 @@ import {
   GenerationLimitError,
   RegistryNotFoundError,
   SettingsTooLargeError,
-  SnapshotGoneError,
   StaleGenerationError,
   StoreUnavailableError,
 } from '#store/errors.ts';
@@ -53,10 +52,6 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof SettingsTooLargeError) return apiError(413, 'PayloadTooLarge', error.message);
   if (error instanceof StoreUnavailableError) {
     return apiError(503, 'StoreUnavailable', error.message, { 'Retry-After': '1' });
-  }
-  if (error instanceof SnapshotGoneError) {
-    // Snapshots kept being replaced while this read fetched them: a retry will see a settled state.
-    return apiError(503, 'Busy', 'snapshots changed while being read, try again', { 'Retry-After': '1' });
   }
   if (!isHttpError(error)) return undefined;
   if (typeof (error as Partial<ApiError>).code === 'string' && error.message.startsWith('{"error"')) {

@@ -1,15 +1,14 @@
 /**
  * The merged view as the query function serves it, cached per function instance: decoded snapshots keyed
- * by snapshot id (immutable, so never stale), and the last merged result keyed by the table's revision.
- * A warm query when nothing changed costs one DynamoDB request: the consistent Query of the registry
- * partition that tells the revision.
+ * by snapshot id (immutable, so never stale), and the last merged result keyed by the store's revision.
+ * A warm query when nothing changed costs one small read: the store's current revision.
  */
 import { createHash } from 'node:crypto';
 import { aggregateServices } from '#lib/aggregate.ts';
-import { resolveRefreshSettings } from '#lib/source-schema.ts';
+import { statusOf } from '#lib/freshness.ts';
+import type { RegistryViewEntry, ViewState } from '#lib/registry.ts';
 import type { Conflict, MergedService, RegistryError, RegistrySnapshot, Service } from '#lib/types.ts';
-import { SnapshotGoneError } from '#store/errors.ts';
-import type { RegistryList, RegistryRecord, RegistryStore } from '#store/registry-store.ts';
+import type { RegistryStore } from '#store/port.ts';
 
 /**
  * ok: a current snapshot. stale: its snapshot was last confirmed more than maxAgeSeconds ago.
@@ -27,13 +26,7 @@ export interface RegistryStatus {
   generation: number | null;
   serviceCount: number;
   snapshotAt: string | null;
-  /** When the snapshot was last known to be current (its push, or the last successful refresh). */
-  confirmedAt: string | null;
-  /** When the snapshot turns stale unless confirmed again. */
-  staleAt: string | null;
-  checkedAt: string | null;
   lastError: string | null;
-  lastErrorAt: string | null;
 }
 
 export interface ViewOptions {
@@ -59,140 +52,96 @@ export interface MergedView {
   byHostname: ReadonlyMap<string, MergedService>;
 }
 
-const READ_ATTEMPTS = 5;
 const CACHED_VIEWS = 4;
 
 export class MergedViewCache {
   private readonly decoded = new Map<string, readonly Service[]>();
-  /** Keyed by revision, the set of stale registries and the stale filter: all that shapes a body. */
+  /** Keyed by epoch, revision and the stale filter: all that shapes a body. */
   private readonly views = new Map<string, MergedView>();
 
   constructor(private readonly store: RegistryStore) {}
 
   async current(options: ViewOptions = {}): Promise<MergedView> {
-    const now = options.now ?? Date.now();
     const excludeStale = options.excludeStale ?? false;
-    for (let attempt = 1; ; attempt++) {
-      const list = await this.store.listRegistries();
-      const stale = list.registries.filter((record) => isStale(record, now)).map((record) => record.name);
-      const variant =
-        stale.length > 0 || excludeStale ? `-${digest(`${stale.join(',')}|${excludeStale}`)}` : '';
-      const key = `${list.epoch}:${list.revision}${variant}`;
-      const cached = this.views.get(key);
-      if (cached) return cached;
-      try {
-        await this.loadMissingSnapshots(list.registries);
-      } catch (error) {
-        // A snapshot was replaced between our Query and our reads: read the new state.
-        if (error instanceof SnapshotGoneError && attempt < READ_ATTEMPTS) continue;
-        throw error;
-      }
-      const view = this.build(
-        list,
-        new Set(stale),
-        excludeStale,
-        `"${list.epoch.slice(0, 8)}-${list.revision}${variant}"`,
-      );
-      if (this.views.size >= CACHED_VIEWS) this.views.clear();
-      this.views.set(key, view);
-      return view;
-    }
+    const variant = excludeStale ? `-${digest('exclude-stale')}` : '';
+    const { epoch, revision } = await this.store.currentRevision();
+    const cached = this.views.get(`${epoch}:${revision}${variant}`);
+    if (cached) return cached;
+    const state = await this.store.viewState();
+    const key = `${state.epoch}:${state.revision}${variant}`;
+    await this.loadMissingSnapshots(state.registries);
+    const view = this.build(state, excludeStale, `"${state.epoch.slice(0, 8)}-${state.revision}${variant}"`);
+    if (this.views.size >= CACHED_VIEWS) this.views.clear();
+    this.views.set(key, view);
+    return view;
   }
 
-  private async loadMissingSnapshots(registries: readonly RegistryRecord[]): Promise<void> {
+  private async loadMissingSnapshots(registries: readonly RegistryViewEntry[]): Promise<void> {
     const wanted = new Set<string>();
-    const missing = [];
+    const missing: string[] = [];
     for (const { snapshot } of registries) {
       if (!snapshot) continue;
       wanted.add(snapshot.id);
-      if (!this.decoded.has(snapshot.id)) missing.push(snapshot);
+      if (!this.decoded.has(snapshot.id)) missing.push(snapshot.id);
     }
     if (missing.length > 0) {
-      const loaded = await this.store.loadSnapshots(missing);
+      const loaded = await this.store.loadSnapshots(missing, { endpoints: true });
       for (const [id, services] of loaded) this.decoded.set(id, services);
     }
     // Keep only current snapshots: memory stays bounded by what is served.
     for (const id of this.decoded.keys()) if (!wanted.has(id)) this.decoded.delete(id);
   }
 
-  private build(
-    list: RegistryList,
-    stale: ReadonlySet<string>,
-    excludeStale: boolean,
-    etag: string,
-  ): MergedView {
+  private build(state: ViewState, excludeStale: boolean, etag: string): MergedView {
     const snapshots: RegistrySnapshot[] = [];
-    for (const record of list.registries) {
-      const services = record.snapshot ? this.decoded.get(record.snapshot.id) : undefined;
+    for (const entry of state.registries) {
+      const services = entry.snapshot ? this.decoded.get(entry.snapshot.id) : undefined;
       if (services) {
-        if (!(excludeStale && stale.has(record.name)))
-          snapshots.push({ registry: registryRef(record), services });
-      } else if (record.lastError) {
+        if (!(excludeStale && entry.stale)) snapshots.push({ registry: registryRef(entry), services });
+      } else if (entry.lastError) {
         // Nothing to serve and the source fails: skip and report, as Istio does.
-        snapshots.push({ registry: registryRef(record), error: record.lastError });
+        snapshots.push({ registry: registryRef(entry), error: entry.lastError });
+      } else if (entry.snapshot) {
+        // Its snapshot could not be read: report it and serve the rest.
+        snapshots.push({ registry: registryRef(entry), error: 'the stored snapshot could not be read' });
       }
     }
     const merged = aggregateServices(snapshots);
     const body: MergedViewBody = {
-      revision: list.revision,
+      revision: state.revision,
       services: merged.services,
       errors: merged.errors,
       conflicts: merged.conflicts,
-      registries: list.registries.map((record) => registryStatus(record, stale.has(record.name))),
+      registries: state.registries.map(registryStatus),
     };
     const byHostname = new Map<string, MergedService>();
     for (const service of merged.services) {
       if (!byHostname.has(service.hostname)) byHostname.set(service.hostname, service);
     }
-    return {
-      revision: list.revision,
-      etag,
-      json: JSON.stringify(body),
-      byHostname,
-    };
+    return { revision: state.revision, etag, json: JSON.stringify(body), byHostname };
   }
 }
 
-function registryRef(record: RegistryRecord): RegistrySnapshot['registry'] {
+function registryRef(entry: RegistryViewEntry): RegistrySnapshot['registry'] {
   return {
-    name: record.name,
-    ...(record.clusterId ? { clusterId: record.clusterId } : {}),
-    ...(record.provider ? { provider: record.provider } : {}),
+    name: entry.name,
+    ...(entry.clusterId ? { clusterId: entry.clusterId } : {}),
+    ...(entry.provider ? { provider: entry.provider } : {}),
   };
 }
 
-function registryStatus(record: RegistryRecord, stale: boolean): RegistryStatus {
-  const staleAt = staleTime(record);
-  let status: RegistryHealth = 'ok';
-  if (record.lastError) status = 'error';
-  else if (!record.snapshot) status = 'empty';
-  else if (stale) status = 'stale';
+function registryStatus(entry: RegistryViewEntry): RegistryStatus {
   return {
-    name: record.name,
-    position: record.position,
-    ...(record.clusterId !== undefined ? { clusterId: record.clusterId } : {}),
-    ...(record.provider !== undefined ? { provider: record.provider } : {}),
-    status,
-    generation: record.snapshot?.generation ?? null,
-    serviceCount: record.snapshot?.serviceCount ?? 0,
-    snapshotAt: record.snapshot?.storedAt ?? null,
-    confirmedAt: record.snapshot ? (record.confirmedAt ?? record.snapshot.storedAt) : null,
-    staleAt: staleAt === null ? null : new Date(staleAt).toISOString(),
-    checkedAt: record.checkedAt ?? null,
-    lastError: record.lastError ?? null,
-    lastErrorAt: record.lastErrorAt ?? null,
+    name: entry.name,
+    position: entry.position,
+    ...(entry.clusterId !== undefined ? { clusterId: entry.clusterId } : {}),
+    ...(entry.provider !== undefined ? { provider: entry.provider } : {}),
+    status: statusOf(entry),
+    generation: entry.snapshot?.generation ?? null,
+    serviceCount: entry.snapshot?.serviceCount ?? 0,
+    snapshotAt: entry.snapshot?.snapshotAt ?? null,
+    lastError: entry.lastError ?? null,
   };
-}
-
-function staleTime(record: RegistryRecord): number | null {
-  if (!record.snapshot) return null;
-  const confirmed = Date.parse(record.confirmedAt ?? record.snapshot.storedAt);
-  return confirmed + resolveRefreshSettings(record).maxAgeSeconds * 1000;
-}
-
-function isStale(record: RegistryRecord, now: number): boolean {
-  const staleAt = staleTime(record);
-  return staleAt !== null && now > staleAt;
 }
 
 function digest(text: string): string {

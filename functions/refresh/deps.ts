@@ -7,7 +7,6 @@ import { refreshConfigFrom } from '#lib/config.ts';
 import { limitsFrom } from '#lib/limits.ts';
 import { secretRulesFor } from '#lib/source-schema.ts';
 import { store } from '#store/client.ts';
-import type { RegistryStore } from '#store/port.ts';
 import type { ScheduleDeps } from './refresh.ts';
 import { workerSecretResolver } from './secret-resolver.ts';
 import type { WorkerLog } from './worker.ts';
@@ -17,8 +16,7 @@ const config = refreshConfigFrom(process.env);
 const secretRules = secretRulesFor(config.stage);
 
 export const refreshDeps: ScheduleDeps & { log: WorkerLog } = {
-  // The DynamoDB store implements the port once the `store` branch's adapter lands (client.ts).
-  store: store as unknown as RegistryStore,
+  store,
   resolveSecret: workerSecretResolver(process.env, secretRules),
   secretRules,
   limits: limitsFrom(process.env),

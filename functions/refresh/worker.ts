@@ -1,7 +1,8 @@
 /**
  * The refresh worker: the only function that talks to sources and reads their secrets. The schedule
- * invokes it every minute (refresh what is due, then the freshness sweep); POST /registries/{name}/
- * refresh invokes it synchronously with `{"registry": name}` after authorising the caller.
+ * invokes it every minute (refresh what is due; the housekeeping function runs the freshness sweep);
+ * POST /registries/{name}/refresh invokes it synchronously with `{"registry": name}` after
+ * authorising the caller.
  */
 import type { Context } from 'aws-lambda';
 import { RegistryNotFoundError } from '#store/errors.ts';
@@ -62,17 +63,9 @@ export function makeWorker(deps: ScheduleDeps & { log?: WorkerLog }) {
       if (outcome.outcome === 'failed') deps.log?.warn('refresh failed', { ...outcome });
       else deps.log?.info(outcome.outcome === 'deferred' ? 'refresh deferred' : 'refreshed', { ...outcome });
     }
-    // After the refreshes, so a registry a refresh just confirmed is not marked stale first.
-    let freshnessChanged: string[] = [];
-    try {
-      freshnessChanged = await deps.store.updateFreshness(deps.now?.() ?? new Date());
-    } catch (error) {
-      deps.log?.error('freshness sweep failed', { error: String(error) });
-    }
     return {
       refreshed: outcomes.filter((outcome) => outcome.outcome !== 'deferred').length,
       deferred: outcomes.filter((outcome) => outcome.outcome === 'deferred').length,
-      freshnessChanged,
     };
   };
 }

@@ -7,7 +7,7 @@ import { registryBodySchemaFor } from '#lib/registry-schema.ts';
 import { parseWith } from '#lib/schemas.ts';
 import { secretRulesFor } from '#lib/source-schema.ts';
 import { store } from '#store/client.ts';
-import type { RegistrySettings } from '#store/registry-store.ts';
+import type { RegistrySettings } from '#store/port.ts';
 import { registryView } from './registry-view.ts';
 
 // Secret references may only point under this stage's /aggregate-registry/<stage>/sources/.

@@ -1,5 +1,5 @@
 import { sourceView } from '#lib/source-schema.ts';
-import type { RegistryRecord } from '#store/registry-store.ts';
+import type { RegistryRecord } from '#store/port.ts';
 
 /** A registry as the API shows it: settings, position and its current snapshot's generation. */
 export function registryView(record: RegistryRecord) {
@@ -10,6 +10,6 @@ export function registryView(record: RegistryRecord) {
     ...(source === undefined ? {} : { source: sourceView(source) }),
     generation: snapshot?.generation ?? null,
     serviceCount: snapshot?.serviceCount ?? 0,
-    snapshotAt: snapshot?.storedAt ?? null,
+    snapshotAt: snapshot?.snapshotAt ?? null,
   };
 }

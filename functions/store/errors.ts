@@ -28,14 +28,6 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-/** A snapshot was superseded (its chunks deleted) while it was being read; read the view again. */
-export class SnapshotGoneError extends Error {
-  override readonly name = 'SnapshotGoneError';
-  constructor(readonly snapshotId: string) {
-    super(`snapshot ${snapshotId} was superseded while being read`);
-  }
-}
-
 /** A generation at the largest one the store can count to: the registry can take no newer snapshot. */
 export class GenerationLimitError extends Error {
   override readonly name = 'GenerationLimitError';

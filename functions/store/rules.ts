@@ -108,8 +108,9 @@ export function withSnapshot(
   delete next.stale;
   delete next.skipped;
   if (refresh) {
-    next.checkedAt = refresh.checkedAt;
-    next.confirmedAt = refresh.checkedAt;
+    // The refresh's checkedAt is when it started fetching; the check completed when the snapshot was
+    // stored, so a registry never shows a check older than its snapshot.
+    next.checkedAt = [snapshot.snapshotAt, refresh.checkedAt].sort().at(-1) as string;
     delete next.lastError;
     delete next.lastErrorAt;
     delete next.failures;

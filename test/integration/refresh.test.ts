@@ -5,15 +5,20 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
+import { staleAt } from '#lib/freshness.ts';
 import type { RegistryRecord } from '#lib/registry.ts';
 import type { Service } from '#lib/types.ts';
+import { DynamoRegistryStore } from '#store/dynamodb/index.ts';
 import { MemoryRegistryStore } from '#store/memory-store.ts';
+import type { RegistryStore } from '#store/port.ts';
+import { MergedViewCache } from '../../functions/query/merged-view.ts';
 import { type RefreshDeps, refreshDue, refreshRegistry } from '../../functions/refresh/refresh.ts';
 import { makeWorker, type WorkerAnswer } from '../../functions/refresh/worker.ts';
 import { envSecretResolver } from '../../functions/sources/index.ts';
+import { withTestTables } from '../helpers/dynamodb.ts';
 import { sendJson, sendText, startServer } from './sources/helpers.ts';
 
-let store: MemoryRegistryStore;
+let store: RegistryStore;
 const resolveSecret = envSecretResolver({});
 
 beforeEach(() => {
@@ -338,7 +343,7 @@ describe('the scheduled refresh', () => {
       else sendJson(res, 200, { services: services('back') });
     });
     await store.putRegistry('flaky', { source: { type: 'http', url: server.url }, refreshSeconds: 60 });
-    let clock = Date.parse('2026-01-01T00:00:00Z');
+    let clock = Date.now();
     const run = () =>
       refreshDue({
         store,
@@ -374,7 +379,7 @@ describe('the scheduled refresh', () => {
     assert.equal((await record('flaky')).failures, undefined);
   });
 
-  test('the worker refreshes what is due, then runs the freshness sweep', async () => {
+  test('the worker refreshes what is due, and answers one registry on request', async () => {
     // Prepare
     const server = await startServer((_req, res) => sendJson(res, 200, { services: services('w') }));
     await store.putRegistry('pulled', { source: { type: 'http', url: server.url } });
@@ -393,7 +398,7 @@ describe('the scheduled refresh', () => {
     await server.close();
 
     // Assess
-    assert.deepEqual(result, { refreshed: 1, deferred: 0, freshnessChanged: ['pushed'] });
+    assert.deepEqual(result, { refreshed: 1, deferred: 0 });
     assert.equal((await record('pulled')).snapshot?.generation, 1);
     assert.equal(one.ok, false);
     assert.equal(one.ok ? '' : one.code, 'NoSource');
@@ -422,5 +427,95 @@ describe('concurrent refreshes', () => {
       [1, 1],
     );
     assert.equal((await record('pulled')).snapshot?.generation, 1);
+  });
+});
+
+describe('against DynamoDB Local', () => {
+  let dynamo: DynamoRegistryStore;
+  withTestTables((table) => {
+    dynamo = new DynamoRegistryStore(table.documents, table.name);
+  });
+
+  test('a refresh stores, confirms and records failures with the incarnation it started from', async () => {
+    // Prepare
+    let failing = false;
+    const server = await startServer((_req, res) =>
+      failing ? sendText(res, 500, 'oops') : sendJson(res, 200, { services: services('good') }),
+    );
+    await dynamo.putRegistry('pulled', { source: { type: 'http', url: server.url } });
+    const deps = { store: dynamo, resolveSecret, timeoutMs: 2_000 };
+    const read = async () => {
+      const found = await dynamo.getRegistry('pulled');
+      assert.ok(found);
+      return found;
+    };
+
+    // Act
+    const first = await refreshRegistry(await read(), deps);
+    const same = await refreshRegistry(await read(), deps);
+    failing = true;
+    const failed = await refreshRegistry(await read(), deps);
+    const during = await read();
+    await server.close();
+
+    // Assess
+    assert.deepEqual([first.outcome, same.outcome, failed.outcome], ['updated', 'unchanged', 'failed']);
+    assert.equal(during.snapshot?.generation, 1);
+    assert.equal(during.lastError, `HTTP source ${server.url}/: HTTP 500 from source`);
+    assert.equal(during.failures, 1);
+  });
+
+  test('skipped objects are stored with the snapshot and shown in the view', async () => {
+    // Prepare
+    const consul = await startServer((_req, res, url) => {
+      if (url.pathname === '/v1/catalog/services') return sendJson(res, 200, { web: [], 'Web Frontend': [] });
+      return sendJson(res, 200, []);
+    });
+    await dynamo.putRegistry('consul', { source: { type: 'consul', address: consul.url } });
+    const created = await dynamo.getRegistry('consul');
+    assert.ok(created);
+
+    // Act
+    await refreshRegistry(created, { store: dynamo, resolveSecret, timeoutMs: 2_000 });
+    await consul.close();
+
+    // Assess
+    const state = await dynamo.viewState();
+    assert.equal(state.registries[0]?.skipped?.count, 1);
+    assert.equal((await dynamo.getRegistry('consul'))?.snapshot?.serviceCount, 1);
+  });
+
+  test('a snapshot older than maxAgeSeconds is stale, and ?stale=exclude leaves its services out', async () => {
+    await dynamo.putRegistry('pushed', { maxAgeSeconds: 30 });
+    await dynamo.putRegistry('fresh', {});
+    await dynamo.putSnapshot('pushed', services('old'));
+    await dynamo.putSnapshot('fresh', services('new'));
+    const cache = new MergedViewCache(dynamo);
+    const now = Date.now();
+    await dynamo.updateFreshness(new Date(now));
+    const beforeView = await cache.current();
+    const before = JSON.parse(beforeView.json);
+    const beforeEtag = beforeView.etag;
+    await dynamo.updateFreshness(new Date(now + 31_000));
+    const laterView = await cache.current();
+    const later = JSON.parse(laterView.json);
+    const excluded = JSON.parse((await cache.current({ excludeStale: true })).json);
+    assert.deepEqual(
+      before.registries.map((r: { status: string }) => r.status),
+      ['ok', 'ok'],
+    );
+    assert.deepEqual(
+      later.registries.map((r: { status: string }) => r.status),
+      ['stale', 'ok'],
+    );
+    assert.notEqual(laterView.etag, beforeEtag, 'turning stale changes the ETag');
+    assert.equal(later.services.length, 2, 'stale services are served by default');
+    assert.deepEqual(
+      excluded.services.map((s: Service) => s.hostname),
+      ['new.example.com'],
+    );
+    const pushed = await dynamo.getRegistry('pushed');
+    assert.ok(pushed);
+    assert.equal(staleAt(pushed), Date.parse(later.registries[0].snapshotAt) + 30_000);
   });
 });

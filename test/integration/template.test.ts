@@ -66,7 +66,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 10);
+    assert.equal(functions.length, 11);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -93,17 +93,35 @@ describe('the packaged localstack template', () => {
 
   test('gives each function only the DynamoDB actions it uses, on that table only', () => {
     const expected: Record<string, string[]> = {
-      QueryRole: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
-      RefreshRole: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-      RegistryReadRole: ['dynamodb:GetItem', 'dynamodb:Query'],
-      IngestRole: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-      RegistryWriteRole: [
+      QueryRole: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+      RefreshRole: [
+        'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
+      ],
+      RegistryReadRole: ['dynamodb:GetItem', 'dynamodb:Query'],
+      IngestRole: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+      ],
+      RegistryWriteRole: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'dynamodb:UpdateItem',
+      ],
+      HousekeepingRole: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
       ],
     };
     for (const [name, actions] of Object.entries(expected)) {
@@ -123,6 +141,24 @@ describe('the packaged localstack template', () => {
     assert.equal(roleOf('PutSnapshotLambdaFunction'), 'IngestRole');
     assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
     assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');
+    assert.equal(roleOf('HousekeepingLambdaFunction'), 'HousekeepingRole');
+  });
+
+  test('runs the housekeeping every minute, with no access to SSM', () => {
+    const rules = ofType('AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    const housekeeping = rules.find((rule) =>
+      JSON.stringify(rule.Targets).includes('HousekeepingLambdaFunction'),
+    );
+    assert.equal(housekeeping?.ScheduleExpression, 'rate(1 minute)');
+    assert.ok(!JSON.stringify(resources.HousekeepingRole).includes('ssm:'));
+  });
+
+  test('has TTL on expiresAt, for superseded revisions', () => {
+    const [[, table] = []] = ofType('AWS::DynamoDB::Table');
+    assert.deepEqual(table?.Properties.TimeToLiveSpecification, {
+      AttributeName: 'expiresAt',
+      Enabled: true,
+    });
   });
 
   test('runs the refresh every minute and lets it read only its own SSM parameters', () => {
