@@ -66,7 +66,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 11);
+    assert.equal(functions.length, 17);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -80,10 +80,16 @@ describe('the packaged localstack template', () => {
       .sort();
     assert.deepEqual(routes, [
       'DELETE /registries/{name}',
+      'GET /changes',
+      'GET /conflicts',
       'GET /registries',
       'GET /registries/{name}',
       'GET /services',
       'GET /services/{hostname}',
+      'POST /preview',
+      'GET /services/{hostname}/endpoints',
+      'GET /services/{hostname}/service-accounts',
+      'GET /workloads/{address}',
       'POST /registries/{name}/refresh',
       'POST /registries/{name}/token',
       'PUT /registries/{name}',
@@ -138,6 +144,12 @@ describe('the packaged localstack template', () => {
     }
     const roleOf = (fn: string) => resources[fn]?.Properties.Role['Fn::GetAtt'][0];
     assert.equal(roleOf('GetServicesLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('GetChangesLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('GetConflictsLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('PostPreviewLambdaFunction'), 'QueryRole');
+    for (const fn of ['GetEndpoints', 'GetWorkload', 'GetServiceAccounts']) {
+      assert.equal(roleOf(`${fn}LambdaFunction`), 'QueryRole', fn);
+    }
     assert.equal(roleOf('PutSnapshotLambdaFunction'), 'IngestRole');
     assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
     assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');
@@ -159,6 +171,11 @@ describe('the packaged localstack template', () => {
       AttributeName: 'expiresAt',
       Enabled: true,
     });
+  });
+
+  test("lets the change feed outlast its longest wait (20 s) within API Gateway's 30 s", () => {
+    const timeout = resources.GetChangesLambdaFunction?.Properties.Timeout;
+    assert.ok(timeout >= 25 && timeout <= 30, `timeout ${timeout}`);
   });
 
   test('runs the refresh every minute and lets it read only its own SSM parameters', () => {
