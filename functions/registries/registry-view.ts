@@ -1,15 +1,13 @@
-import { statusOf } from '#lib/freshness.ts';
+import { sourceView } from '#lib/source-schema.ts';
 import type { RegistryRecord } from '#store/port.ts';
 
-/**
- * A registry as the API shows it: settings, position, freshness status and its current snapshot's
- * generation. The incarnation is the store's (it tells a re-created registry from the old one).
- */
+/** A registry as the API shows it: settings, position and its current snapshot's generation. */
 export function registryView(record: RegistryRecord) {
-  const { snapshot, incarnation: _incarnation, ...rest } = record;
+  const { snapshot, source, ...rest } = record;
   return {
     ...rest,
-    status: statusOf(record),
+    // Header names and secret references only: readers never see a header's value.
+    ...(source === undefined ? {} : { source: sourceView(source) }),
     generation: snapshot?.generation ?? null,
     serviceCount: snapshot?.serviceCount ?? 0,
     snapshotAt: snapshot?.snapshotAt ?? null,
