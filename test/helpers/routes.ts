@@ -66,6 +66,8 @@ export const ROUTES: readonly Route[] = [
   route('GET /workloads/{address}', 'read', () => import(`${fn}/query/get-workload.ts`)),
   route('GET /changes', 'read', () => import(`${fn}/query/get-changes.ts`)),
   route('GET /conflicts', 'read', () => import(`${fn}/query/get-conflicts.ts`)),
+  route('GET /exports/istio', 'read', () => import(`${fn}/exports/export-istio.ts`)),
+  route('GET /exports/prometheus', 'read', () => import(`${fn}/exports/export-prometheus.ts`)),
   route('POST /preview', 'admin', () => import(`${fn}/query/post-preview.ts`), {
     registry: 'alpha',
     delete: true,
