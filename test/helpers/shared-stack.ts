@@ -1,21 +1,25 @@
 /**
- * One `npm start` stack for the e2e files that can share it (they run in one process:
+ * One `npm start` stack for the e2e files that can share it (test/e2e/shared/, run in one process:
  * `--experimental-test-isolation=none`), on a DynamoDB Local the tests own so they can read the table
  * directly. Started by the first file that asks, stopped after the last test. Files sharing it use
  * registry names of their own and look only at those.
  *
  * It records every AWS action each function performs (RECORD_AWS_ACTIONS), for the IAM test.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { after } from 'node:test';
 import { type StackWithDb, startStackWithDb } from './stack-with-db.ts';
 
 /** Small, so that "too large" is cheap to send; the real default is 32 MiB. */
 export const SHARED_BODY_LIMIT = 1_000_000;
 export const SHARED_REFRESH_TIMEOUT_MS = 1_500;
-export const RECORDED_ACTIONS_FILE = join(mkdtempSync(join(tmpdir(), 'aws-actions-')), 'actions.jsonl');
+/**
+ * Where the stacks of the e2e run record AWS actions: one file for every process of the run (the
+ * faults file runs in its own process, before the shared group); `npm run test:e2e` empties it first.
+ */
+export const RECORDED_ACTIONS_FILE = resolve('node_modules/.cache/aggregate-registry/aws-actions.jsonl');
+mkdirSync(dirname(RECORDED_ACTIONS_FILE), { recursive: true });
 
 let shared: Promise<StackWithDb> | undefined;
 

@@ -13,9 +13,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type RawClient, rawClient } from '../helpers/raw-http.ts';
-import { sharedStack } from '../helpers/shared-stack.ts';
-import type { StackWithDb } from '../helpers/stack-with-db.ts';
+import { type RawClient, rawClient } from '../../helpers/raw-http.ts';
+import { sharedStack } from '../../helpers/shared-stack.ts';
+import type { StackWithDb } from '../../helpers/stack-with-db.ts';
 
 const WRITERS = 20;
 const PUSHES = 50;

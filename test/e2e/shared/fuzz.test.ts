@@ -20,7 +20,7 @@ import {
   registryArb,
   STORED_GENERATION,
   snapshotArb,
-} from '../helpers/fuzz/arbitraries.ts';
+} from '../../helpers/fuzz/arbitraries.ts';
 import {
   checkedSender,
   checkProperty,
@@ -28,11 +28,11 @@ import {
   newTally,
   printTally,
   FUZZ_SEED as SEED,
-} from '../helpers/fuzz/check.ts';
-import { type RawClient, rawClient } from '../helpers/raw-http.ts';
-import { sharedStack } from '../helpers/shared-stack.ts';
-import type { StackWithDb } from '../helpers/stack-with-db.ts';
-import { dumpTable } from '../helpers/table-dump.ts';
+} from '../../helpers/fuzz/check.ts';
+import { type RawClient, rawClient } from '../../helpers/raw-http.ts';
+import { sharedStack } from '../../helpers/shared-stack.ts';
+import type { StackWithDb } from '../../helpers/stack-with-db.ts';
+import { dumpTable } from '../../helpers/table-dump.ts';
 
 /** The old e2e share of the fuzz cases; the rest runs in process. */
 const ANYTHING_RUNS = Math.round(FUZZ_RUNS * 0.35);

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { LocalStack } from '../helpers/local-stack.ts';
-import { SHARED_BODY_LIMIT as BODY_LIMIT, sharedStack } from '../helpers/shared-stack.ts';
+import type { LocalStack } from '../../helpers/local-stack.ts';
+import { SHARED_BODY_LIMIT as BODY_LIMIT, sharedStack } from '../../helpers/shared-stack.ts';
 
 let stack: LocalStack;
 /** The registries of this flow: the shared stack may hold other files' registries too. */

@@ -2,13 +2,14 @@
  * Least privilege, proven: the e2e flows before this file ran on stacks that recorded every AWS
  * action each function performed (RECORD_AWS_ACTIONS; transactions as their items' actions). Each
  * recorded action must be granted to that function's role by the packaged template; otherwise the
- * function answers 500 in AWS where it works locally. Runs after the flows: files run in name order.
+ * function answers 500 in AWS where it works locally. Runs last: after test/e2e/*.test.ts (faults records
+ * too) and, in this shared group, after the other files (name order).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { allowedActions, packagedTemplate, roleOf } from '../helpers/packaged-template.ts';
-import { RECORDED_ACTIONS_FILE } from '../helpers/shared-stack.ts';
+import { allowedActions, packagedTemplate, roleOf } from '../../helpers/packaged-template.ts';
+import { RECORDED_ACTIONS_FILE } from '../../helpers/shared-stack.ts';
 
 /** `aggregate-registry-local-putRegistry` → `PutRegistryLambdaFunction` (the template's logical id). */
 function logicalId(functionName: string): string {
