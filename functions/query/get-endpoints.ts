@@ -2,7 +2,6 @@
  * GET /services/{hostname}/endpoints: Istio's InstancesByPort over every registry, in registration
  * order, filtered by `port`, `labels` and `health`, optionally in pages (`limit`, `cursor`).
  */
-
 import { apiError, badRequest, notFound } from '#http/errors.ts';
 import { httpHandler } from '#http/handler.ts';
 import { hostnameParam } from '#http/params.ts';
@@ -13,23 +12,22 @@ import { RevisionNotFoundError } from '#store/errors.ts';
 import type { RegistryStore } from '#store/port.ts';
 import { encodeCursor, pagingParams, questionDigest } from './endpoint-cursor.ts';
 import {
-  COMPRESS_HERE_BYTES,
   type Coding,
-  compressed,
   type EncodedPage,
   encodedAnswer,
+  encodePage,
   excludeStaleParam,
   MAX_BODY_BYTES,
-  preferredCoding,
   queryParams,
   queryValue,
 } from './endpoint-http.ts';
 import { contentEtag, type EndpointView, EndpointViewCache, ViewExpiredError } from './endpoint-view.ts';
+import { codingOf } from './respond.ts';
 
 export function makeHandler(deps: { store: RegistryStore }) {
   const views = new EndpointViewCache(deps.store);
   return httpHandler(
-    async (event, context) => {
+    async (event) => {
       const hostname = hostnameParam(event);
       const params = queryParams(event);
       const excludeStale = excludeStaleParam(params);
@@ -57,7 +55,7 @@ export function makeHandler(deps: { store: RegistryStore }) {
         () => listingOf(view, hostname, query),
         (made) => made.bytes.at(-1) ?? 0,
       );
-      const coding = preferredCoding(context);
+      const coding = codingOf(event);
       const offset = Math.min(cursor?.offset ?? 0, listing.parts.length);
       const page = view.remember(
         `page:${question}:${offset}:${limit ?? ''}:${coding}`,
@@ -66,7 +64,7 @@ export function makeHandler(deps: { store: RegistryStore }) {
       );
       return encodedAnswer(event, page);
     },
-    { auth: 'read', store: deps.store },
+    { auth: 'read', store: deps.store, compress: false },
   );
 }
 
@@ -128,10 +126,10 @@ function pageOf(
   if (page.coding === 'identity') count = fittingCount(listing, offset, count);
   for (;;) {
     const rendered = renderPage(view, listing, page, count);
-    if (page.coding === 'identity' || rendered.body.length < COMPRESS_HERE_BYTES) return rendered;
-    const base64 = compressed(rendered.body, page.coding);
-    if (base64.length <= MAX_BODY_BYTES || count <= 1)
-      return { ...rendered, encoded: { coding: page.coding, base64 } };
+    if (page.coding === 'identity') return rendered;
+    const encoded = encodePage(rendered, page.coding);
+    const size = encoded.encoded ? encoded.encoded.base64.length : Buffer.byteLength(encoded.body);
+    if (size <= MAX_BODY_BYTES || count <= 1) return encoded;
     count = Math.floor(count / 2);
   }
 }
