@@ -50,12 +50,21 @@ export function makeHandler(deps: { store: RegistryStore }) {
       if (!view.index.hasHostname(hostname)) {
         throw notFound(`no registry serves hostname "${hostname}"`, 'ServiceNotFound');
       }
+      const coding = codingOf(event);
+      if (cursor === undefined && limit === undefined) {
+        // Most reads ask for everything: one serialisation, kept per coding, unless it has to be cut.
+        const whole = view.remember(
+          `whole:${question}:${coding}`,
+          () => wholeOf(view, hostname, query, coding),
+          (made) => made.page?.body.length ?? 0,
+        );
+        if (whole.page) return encodedAnswer(event, whole.page);
+      }
       const listing = view.remember(
         `list:${question}`,
         () => listingOf(view, hostname, query),
         (made) => made.bytes.at(-1) ?? 0,
       );
-      const coding = codingOf(event);
       const offset = Math.min(cursor?.offset ?? 0, listing.parts.length);
       const page = view.remember(
         `page:${question}:${offset}:${limit ?? ''}:${coding}`,
@@ -88,6 +97,33 @@ async function viewFor(
     }
     throw error;
   }
+}
+
+/** Every endpoint of the question in one body, or no page when it does not fit a Lambda response. */
+function wholeOf(
+  view: EndpointView,
+  hostname: string,
+  query: EndpointQuery,
+  coding: Coding,
+): { page?: EncodedPage } {
+  const found = view.index.instancesByPort(hostname, query) ?? [];
+  const endpoints = JSON.stringify(found.map(endpointView));
+  const host = JSON.stringify(hostname);
+  const errors = JSON.stringify(view.errors);
+  const page = encodePage(
+    {
+      body: `{"hostname":${host},"revision":${view.revision},"endpoints":${endpoints},"errors":${errors}}`,
+      // The same tag as renderPage gives this content (a JSON array is its parts joined by commas).
+      etag: contentEtag(['endpoints', host, endpoints, errors, '0', 'false']),
+    },
+    coding,
+  );
+  const size = page.encoded
+    ? page.encoded.base64.length
+    : page.body.length * 3 <= MAX_BODY_BYTES
+      ? 0
+      : Buffer.byteLength(page.body);
+  return size <= MAX_BODY_BYTES ? { page } : {};
 }
 
 /** The endpoints of one question, serialised one by one, so that a page is a join of a range. */
