@@ -68,8 +68,12 @@ export function encodedAnswer(event: HttpEvent, page: EncodedPage): HttpResult {
   };
 }
 
-/** A small answer (a workload, service accounts), encoded once per coding. */
-export function answer(event: HttpEvent, rendered: Rendered): HttpResult {
+/** A small answer (a workload, service accounts, an export), encoded once per coding. */
+export function answer(event: HttpEvent, rendered: Rendered): HttpResult;
+/** The form the export routes call; the Lambda context is no longer needed. */
+export function answer(event: HttpEvent, context: unknown, rendered: Rendered): HttpResult;
+export function answer(event: HttpEvent, second: unknown, third?: Rendered): HttpResult {
+  const rendered = third ?? (second as Rendered);
   const coding = codingOf(event);
   const kept = rendered as Rendered & { byCoding?: Map<Coding, EncodedPage> };
   kept.byCoding ??= new Map();
