@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_LIMITS, type Limits, limitsFrom } from '#lib/limits.ts';
-import { registryBodySchema } from '#lib/registry-schema.ts';
+import { registryBodySchemaFor } from '#lib/registry-schema.ts';
 import { parseWith, registryName, snapshotBodySchema } from '#lib/schemas.ts';
+import { secretRulesFor } from '#lib/source-schema.ts';
+
+const registryBodySchema = registryBodySchemaFor(secretRulesFor('test'));
 
 function validBody() {
   return {
