@@ -40,7 +40,7 @@ async function view() {
 }
 
 describe('a registry pulled from an HTTP source', () => {
-  test('is registered with its source and refresh settings', async () => {
+  test('is registered with its source and refresh settings; header values are never shown', async () => {
     const created = await call('PUT', '/registries/pulled', {
       source: { type: 'http', url: `${source.url}/snapshot`, headers: { 'X-Team': 'mesh' } },
       refreshSeconds: 3600,
@@ -49,7 +49,7 @@ describe('a registry pulled from an HTTP source', () => {
     assert.deepEqual(created.body.source, {
       type: 'http',
       url: `${source.url}/snapshot`,
-      headers: { 'X-Team': 'mesh' },
+      headers: { 'X-Team': '[hidden]' },
     });
     assert.equal(created.body.refreshSeconds, 3600);
   });
@@ -74,7 +74,9 @@ describe('a registry pulled from an HTTP source', () => {
     assert.deepEqual(changed.body, { registry: 'pulled', outcome: 'updated', generation: 2 });
     assert.deepEqual(same.body, { registry: 'pulled', outcome: 'unchanged', generation: 2 });
     assert.equal(registry.generation, 2);
-    assert.ok(registry.checkedAt > registry.snapshotAt);
+    // Check times are on GET /registries/{name}; GET /services shows only what its revision follows.
+    const { body: record } = await call('GET', '/registries/pulled');
+    assert.ok(record.checkedAt > registry.snapshotAt);
     assert.deepEqual(hostnames, ['b.example.com']);
   });
 
