@@ -1,3 +1,4 @@
+// bench-flags: --expose-gc --single-threaded-gc
 /**
  * `diffServices` of two 20k-service views that differ in one service, against a full build of the
  * view. The pair as the query function holds it (successive incremental results, sharing every

@@ -28,7 +28,7 @@ function cpuMs(): number {
 /** Short work is repeated until a sample is this long, so the clock's granularity does not count. */
 const MIN_SAMPLE_MS = 50;
 
-/** Set by run.ts (`--expose-gc`): each sample starts on a collected heap, not another's garbage. */
+/** With `--expose-gc` (see run.ts), each sample starts on a collected heap, not another's garbage. */
 const collect = (globalThis as { gc?: () => void }).gc;
 
 function sample(work: () => void): number {

@@ -1,3 +1,4 @@
+// bench-flags: --expose-gc --single-threaded-gc
 /**
  * The incremental merge on the issue-12 fleet after one registry re-pushed (all new objects, as a
  * fresh read of its snapshot gives), against a full `aggregateServices` of the same snapshots.

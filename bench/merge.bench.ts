@@ -1,3 +1,4 @@
+// bench-flags: --expose-gc --single-threaded-gc
 /** The full merge of the issue-12 fleet against JSON.parse of the same input (target ≤ 0.4×). */
 import { aggregateServices } from '#lib/aggregate.ts';
 import type { RegistrySnapshot } from '#lib/types.ts';
