@@ -12,7 +12,13 @@ const files = readdirSync(here)
   .sort();
 let failed = false;
 for (const file of files) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', `${here}${file}`], { stdio: 'inherit' });
+  const run = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--single-threaded-gc', '--import', 'tsx', `${here}${file}`],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (run.status !== 0) {
     console.error(`${file}: exited with ${run.status ?? run.signal}`);
     failed = true;

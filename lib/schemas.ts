@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import { normalizeProtocol } from './protocol.ts';
 import type { Port, Service } from './types.ts';
 
 /** RFC 1123 label: lower case, digits and '-', 1-63 chars. Registry names live in URL paths. */
@@ -34,7 +35,10 @@ const labels = (limits: Limits) =>
 const port = z.strictObject({
   name: z.string().max(63).exactOptional(),
   port: z.int().min(1).max(65_535),
-  protocol: shortToken(32).exactOptional(),
+  // Canonical as Istio names it (`http` → `HTTP`), so pushed and pulled registries agree on ports.
+  protocol: shortToken(32)
+    .transform((value) => normalizeProtocol(value) ?? value)
+    .exactOptional(),
 });
 
 const endpoint = (limits: Limits) =>
