@@ -16,11 +16,22 @@ const TOKEN = /^[A-Za-z0-9][-A-Za-z0-9_.]*$/;
 export const LABEL_KEY = /^([A-Za-z0-9][-A-Za-z0-9_.]*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 export const registryName = z.string().regex(DNS_LABEL, 'must be a DNS label (a-z, 0-9, "-", at most 63)');
+/**
+ * A DNS name, normalised as DNS compares names: lower case, without the root's trailing dot, so
+ * `Hello.Example.COM.` and `hello.example.com` are one service to the merge and the conflict report.
+ * (`overwrite`, not `transform`: the type stays a string and the schema stays JSON-Schema-describable.)
+ */
 export const hostname = z
   .string()
   .min(1)
   .max(253)
-  .regex(HOSTNAME, 'must be a DNS name (labels of letters, digits, "-", "_"; optional leading "*.")');
+  .regex(HOSTNAME, 'must be a DNS name (labels of letters, digits, "-", "_"; optional leading "*.")')
+  .overwrite(normalizeHostname);
+
+export function normalizeHostname(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
 const ipOrCidr = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
 export const shortToken = (max: number) =>
   z.string().min(1).max(max).regex(TOKEN, 'has characters that are not allowed');

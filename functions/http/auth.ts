@@ -7,19 +7,19 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { configuredToken, digest, sameDigest } from './credentials.ts';
+import { configuredDigest, digest, sameDigest } from './credentials.ts';
 import { apiError } from './errors.ts';
 import { registryOfToken } from './ingest-token.ts';
 
 export type Principal = 'admin' | 'reader' | `registry:${string}` | 'public';
-export type Scope = 'admin' | 'read' | 'ingest';
+/** `none`: a route that holds no data (health, the API description), open to anyone. */
+export type Scope = 'admin' | 'read' | 'ingest' | 'none';
 
 /** Looks up the stored digest (hex) of a registry's ingest token; null when there is none. */
-export type IngestDigestLookup = (registry: string) => Promise<string | null>;
+type IngestDigestLookup = (registry: string) => Promise<string | null>;
 
-const adminToken = configuredToken(process.env, 'ADMIN_TOKEN');
-const readerToken = configuredToken(process.env, 'READER_TOKEN');
-const publicRead = process.env.PUBLIC_READ === 'true';
+/** Read per request, as the tokens are, so that tests in one process can differ in it. */
+const publicRead = () => process.env.PUBLIC_READ === 'true';
 
 const unauthorized = () =>
   apiError(401, 'Unauthorized', 'a valid token is required (Authorization: Bearer <token>)', {
@@ -34,12 +34,12 @@ export function bearerToken(event: APIGatewayProxyEventV2): string | undefined {
 }
 
 /** Who the token belongs to, or undefined when it is nobody's. */
-export async function identify(
-  token: string,
-  ingestDigest?: IngestDigestLookup,
-): Promise<Principal | undefined> {
+async function identify(token: string, ingestDigest?: IngestDigestLookup): Promise<Principal | undefined> {
   const presented = digest(token);
-  const [admin, reader] = await Promise.all([adminToken(), readerToken()]);
+  const [admin, reader] = await Promise.all([
+    configuredDigest('ADMIN_TOKEN'),
+    configuredDigest('READER_TOKEN'),
+  ]);
   if (admin && sameDigest(presented, admin)) return 'admin';
   if (reader && sameDigest(presented, reader)) return 'reader';
   const registry = registryOfToken(token);
@@ -61,9 +61,13 @@ export function authorize(
   return {
     before: async (request) => {
       const { event, context } = request;
+      if (scope === 'none') {
+        context.principal = 'public';
+        return;
+      }
       const token = bearerToken(event);
       if (token === undefined) {
-        if (scope === 'read' && publicRead) {
+        if (scope === 'read' && publicRead()) {
           context.principal = 'public';
           return;
         }

@@ -1,82 +1,105 @@
 /**
- * Request body decoding before JSON parsing: base64 (API Gateway's binary bodies) and
- * `Content-Encoding: gzip`, with a limit on the inflated size, so a gzip bomb is a 413, not an OOM.
- * Bytes that arrive as bytes (base64 or gzip) must be valid UTF-8, and a JSON body must not repeat a
- * key within one object: `JSON.parse` keeps the last one silently, so `{"generation": 1, ...,
- * "generation": 9}` would mean something else to every other JSON reader.
+ * Request bodies, from the bytes API Gateway hands over to a parsed JSON value, each step answering its
+ * own 4xx: base64 (API Gateway's binary bodies) and `Content-Encoding: gzip` with a limit on the inflated
+ * size (a gzip bomb is a 413, not an OOM); bytes must be valid UTF-8; an empty body is `MissingBody`; the
+ * media type must be JSON. Then one linear pass over the text (`scanJson`) refuses nesting deeper than
+ * `MAX_JSON_DEPTH` before any parser sees it (`TooDeep`: a parser's recursion, and the schema's after it,
+ * is what deep nesting attacks) and finds a key repeated within one object (`DuplicateKey`: `JSON.parse`
+ * keeps the last one silently, so `{"generation": 1, ..., "generation": 9}` would mean something else to
+ * every other JSON reader). Then one `JSON.parse`.
+ *
+ * Hand-written rather than @middy/http-json-body-parser: that parser refuses a `__proto__` key as if the
+ * JSON were malformed, while `JSON.parse` defines such a key as an ordinary own property (it never sets
+ * a prototype), which the strict schemas then name as an unknown field; and the depth limit and the
+ * duplicate check need the text before any parse.
  */
 import { gunzipSync } from 'node:zlib';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { apiError } from './errors.ts';
 
-/** The content types @middy/http-json-body-parser parses; others get its 415. */
+/** Deeper than any snapshot or registry body (a label value sits at depth 5). */
+export const MAX_JSON_DEPTH = 64;
+
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json(;|$)/i;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-export function decodeBody(options: { maxBytes: number }): MiddlewareObj<APIGatewayProxyEventV2> {
-  const tooLarge = () =>
-    apiError(413, 'PayloadTooLarge', `the body is larger than ${options.maxBytes} bytes`);
+export function jsonBody(options: { maxBytes: number }): MiddlewareObj<APIGatewayProxyEventV2> {
   return {
     before: ({ event }) => {
-      const body: unknown = event.body;
-      if (body === undefined || body === null) return;
-      // API Gateway always hands over text; serverless-offline hands over a JSON body that parses to
-      // a falsy value (`-0`, `false`) already parsed. Back to text, so it is judged like any other.
-      const input = typeof body === 'string' ? body : JSON.stringify(body);
-      const encoding = (event.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-      if (encoding !== 'gzip' && encoding !== 'identity') {
-        throw apiError(415, 'UnsupportedContentEncoding', 'Content-Encoding must be gzip or identity');
+      const text = bodyText(event, options.maxBytes);
+      const contentType = event.headers['content-type'] ?? '';
+      if (!JSON_CONTENT_TYPE.test(contentType)) {
+        throw apiError(415, 'UnsupportedMediaType', 'Content-Type must be application/json');
       }
-      let text: string;
-      if (!event.isBase64Encoded && encoding === 'identity') {
-        // Already text: measure it without copying it.
-        if (Buffer.byteLength(input, 'utf8') > options.maxBytes) throw tooLarge();
-        text = input;
-      } else {
-        let raw = event.isBase64Encoded ? Buffer.from(input, 'base64') : Buffer.from(input, 'utf8');
-        if (encoding === 'gzip') {
-          try {
-            raw = gunzipSync(raw, { maxOutputLength: options.maxBytes });
-          } catch (error) {
-            if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
-            throw apiError(400, 'InvalidEncoding', 'the body is not valid gzip');
-          }
-        }
-        if (raw.length > options.maxBytes) throw tooLarge();
-        try {
-          text = strictUtf8.decode(raw);
-        } catch {
-          throw apiError(400, 'InvalidEncoding', 'the body is not valid UTF-8');
-        }
-      }
-      if (JSON_CONTENT_TYPE.test(event.headers['content-type'] ?? '')) rejectDuplicateKeys(text);
-      event.body = text;
+      (event as { body: unknown }).body = parseJson(text);
       event.isBase64Encoded = false;
       delete event.headers['content-encoding'];
     },
   };
 }
 
-/**
- * Throws 400 `DuplicateKey` when `text` is valid JSON with a key twice in one object. Invalid JSON
- * passes through untouched: the JSON parser after this middleware answers it as `MalformedJson`.
- */
-export function rejectDuplicateKeys(text: string): void {
-  const duplicate = findDuplicateKey(text);
-  if (duplicate === undefined || !isJson(text)) return;
-  const path = duplicate.path.length > 200 ? `${duplicate.path.slice(0, 200)}…` : duplicate.path;
-  const where = path === '' ? 'the body' : path;
-  throw apiError(400, 'DuplicateKey', `duplicate key ${quote(duplicate.key)} in ${where}`);
+/** The body as text, decoded and inflated; 400 `MissingBody` when there is none. */
+function bodyText(event: APIGatewayProxyEventV2, maxBytes: number): string {
+  const tooLarge = () => apiError(413, 'PayloadTooLarge', `the body is larger than ${maxBytes} bytes`);
+  const missing = () => apiError(400, 'MissingBody', 'this request needs a JSON body');
+  const encoding = (event.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'gzip' && encoding !== 'identity') {
+    throw apiError(415, 'UnsupportedContentEncoding', 'Content-Encoding must be gzip or identity');
+  }
+  const body: unknown = event.body;
+  if (body === undefined || body === null || body === '') throw missing();
+  // API Gateway always hands over text; serverless-offline hands over a JSON body that parses to
+  // a falsy value (`-0`, `false`) already parsed. Back to text, so it is judged like any other.
+  const input = typeof body === 'string' ? body : JSON.stringify(body);
+  let text: string;
+  if (!event.isBase64Encoded && encoding === 'identity') {
+    // Already text: measure it without copying it.
+    if (Buffer.byteLength(input, 'utf8') > maxBytes) throw tooLarge();
+    text = input;
+  } else {
+    let raw = event.isBase64Encoded ? Buffer.from(input, 'base64') : Buffer.from(input, 'utf8');
+    if (encoding === 'gzip') {
+      try {
+        raw = gunzipSync(raw, { maxOutputLength: maxBytes });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+        throw apiError(400, 'InvalidEncoding', 'the body is not valid gzip');
+      }
+    }
+    if (raw.length > maxBytes) throw tooLarge();
+    try {
+      text = strictUtf8.decode(raw);
+    } catch {
+      throw apiError(400, 'InvalidEncoding', 'the body is not valid UTF-8');
+    }
+  }
+  if (text.trim() === '') throw missing();
+  return text;
 }
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
+/**
+ * The JSON value of `text`: 400 `TooDeep` (before parsing), `MalformedJson` or `DuplicateKey`. One
+ * parse; the scan's duplicate is only acted on once the parse has confirmed the text is JSON.
+ */
+export function parseJson(text: string): unknown {
+  const scan = scanJson(text);
+  if (scan.tooDeep) {
+    throw apiError(400, 'TooDeep', `the body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw apiError(400, 'MalformedJson', 'the body is not valid JSON');
+  }
+  const duplicate = scan.duplicate;
+  if (duplicate !== undefined) {
+    const path = duplicate.path.length > 200 ? `${duplicate.path.slice(0, 200)}…` : duplicate.path;
+    const where = path === '' ? 'the body' : path;
+    throw apiError(400, 'DuplicateKey', `duplicate key ${quote(duplicate.key)} in ${where}`);
+  }
+  return value;
 }
 
 /** A key as it may appear in a message: JSON-quoted, printable ASCII, at most ~100 characters. */
@@ -94,22 +117,31 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const SMALL_OBJECT_KEYS = 16;
 
+interface JsonScan {
+  /** Nesting deeper than MAX_JSON_DEPTH somewhere (the scan stops there). */
+  tooDeep: boolean;
+  /** The first key that appears twice in one object, with the path of that object. */
+  duplicate?: { key: string; path: string };
+}
+
 /**
- * The first key that appears twice in one object of `text`, with the path of that object
- * (`services[3].ports[0]`, `''` for the top level). Keys are compared after unescaping, so `"a"` and
- * `"\u0061"` are the same key, as they are to `JSON.parse`.
+ * One pass over `text` (strings are skipped with `indexOf`; a short list or a `Set` of keys per nesting
+ * level): whether it nests deeper than `maxDepth`, and the first key that appears twice in one object,
+ * with the path of that object (`services[3].ports[0]`, `''` for the top level). Keys are compared after
+ * unescaping, so `"a"` and `"\u0061"` are the same key, as they are to `JSON.parse`.
  *
- * One pass over the text (strings are skipped with `indexOf`), a short list or a `Set` of keys per nesting level. Exact for
- * valid JSON; on anything else it still ends, in linear time, with an answer that means nothing —
- * callers confirm with `JSON.parse` before they act on it.
+ * Exact for valid JSON; on anything else it still ends, in linear time, with an answer that means
+ * nothing for duplicates — callers confirm with `JSON.parse` before they act on one. The depth answer
+ * holds for any text: brackets outside strings are counted as a parser would meet them.
  */
-export function findDuplicateKey(text: string): { key: string; path: string } | undefined {
+export function scanJson(text: string, maxDepth = MAX_JSON_DEPTH): JsonScan {
   const kinds: number[] = [];
   // Keys seen per level: a short list for small objects (most are), a Set once an object grows.
   const small: string[][] = [];
   const large: (Set<string> | undefined)[] = [];
   const lastKey: string[] = [];
   const index: number[] = [];
+  let duplicate: { key: string; path: string } | undefined;
   let depth = -1;
   let expectKey = false;
   const length = text.length;
@@ -121,52 +153,57 @@ export function findDuplicateKey(text: string): { key: string; path: string } | 
       let end = i;
       for (;;) {
         end = text.indexOf('"', end + 1);
-        if (end === -1) return undefined;
+        if (end === -1) return duplicate ? { tooDeep: false, duplicate } : { tooDeep: false };
         let backslashes = 0;
         while (text.charCodeAt(end - 1 - backslashes) === BACKSLASH) backslashes++;
         if (backslashes % 2 === 0) break;
       }
-      if (expectKey && depth >= 0 && kinds[depth] === OBJECT) {
-        let key = text.slice(i + 1, end);
+      if (duplicate === undefined && expectKey && depth >= 0 && kinds[depth] === OBJECT) {
+        let key: string | undefined = text.slice(i + 1, end);
         if (key.includes('\\')) {
           try {
             key = JSON.parse(text.slice(i, end + 1)) as string;
           } catch {
-            return undefined;
+            // Not JSON: the parse will say so; duplicates mean nothing any more.
+            key = undefined;
+            duplicate = { key: '', path: '' };
           }
         }
-        const set = large[depth];
-        if (set !== undefined ? set.has(key) : (small[depth] as string[]).includes(key)) {
-          return { key, path: pathOf(kinds, lastKey, index, depth) };
+        if (key !== undefined) {
+          const set = large[depth];
+          if (set !== undefined ? set.has(key) : (small[depth] as string[]).includes(key)) {
+            duplicate = { key, path: pathOf(kinds, lastKey, index, depth) };
+          } else if (set !== undefined) set.add(key);
+          else {
+            const list = small[depth] as string[];
+            list.push(key);
+            if (list.length > SMALL_OBJECT_KEYS) large[depth] = new Set(list);
+          }
+          lastKey[depth] = key;
         }
-        if (set !== undefined) set.add(key);
-        else {
-          const list = small[depth] as string[];
-          list.push(key);
-          if (list.length > SMALL_OBJECT_KEYS) large[depth] = new Set(list);
-        }
-        lastKey[depth] = key;
         expectKey = false;
       }
       i = end + 1;
       continue;
     }
-    if (c === 0x7b /* { */) {
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       depth++;
-      kinds[depth] = OBJECT;
-      const list = small[depth];
-      if (list === undefined) small[depth] = [];
-      else list.length = 0;
-      large[depth] = undefined;
-      expectKey = true;
-    } else if (c === 0x5b /* [ */) {
-      depth++;
-      kinds[depth] = ARRAY;
-      index[depth] = 0;
-      expectKey = false;
+      if (depth >= maxDepth) return { tooDeep: true };
+      if (c === 0x7b) {
+        kinds[depth] = OBJECT;
+        const list = small[depth];
+        if (list === undefined) small[depth] = [];
+        else list.length = 0;
+        large[depth] = undefined;
+        expectKey = true;
+      } else {
+        kinds[depth] = ARRAY;
+        index[depth] = 0;
+        expectKey = false;
+      }
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      if (depth < 0) return undefined;
-      depth--;
+      // Unbalanced: not JSON, but keep counting depth from here.
+      if (depth >= 0) depth--;
       expectKey = false;
     } else if (c === 0x2c /* , */ && depth >= 0) {
       if (kinds[depth] === OBJECT) expectKey = true;
@@ -174,7 +211,7 @@ export function findDuplicateKey(text: string): { key: string; path: string } | 
     }
     i++;
   }
-  return undefined;
+  return duplicate ? { tooDeep: false, duplicate } : { tooDeep: false };
 }
 
 function pathOf(kinds: number[], lastKey: string[], index: number[], depth: number): string {

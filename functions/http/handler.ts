@@ -1,28 +1,29 @@
 /**
- * The Middy stack every HTTP function shares: header normalisation, body decoding and JSON parsing
- * (routes with a body), CORS, security headers, response compression, and our JSON error shape.
+ * The Middy stack every HTTP function shares: the Lambda context in every log line, metrics, a request
+ * log line, header normalisation, body decoding and JSON parsing (routes with a body), CORS, security
+ * headers, response compression, and our JSON error shape for every error.
  */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpContentEncoding from '@middy/http-content-encoding';
 import httpContentNegotiation from '@middy/http-content-negotiation';
 import httpCors from '@middy/http-cors';
-import httpErrorHandler from '@middy/http-error-handler';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { limitsFrom } from '#lib/limits.ts';
 import { authorize, type Principal, type Scope } from './auth.ts';
-import { decodeBody } from './body.ts';
-import { INTERNAL_ERROR_BODY, toApiError } from './errors.ts';
+import { jsonBody } from './body.ts';
+import { type ApiError, INTERNAL_ERROR, toApiError } from './errors.ts';
 import { logger } from './logger.ts';
+import { MetricUnit, metrics, publishMetrics } from './metrics.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2 & { body?: unknown };
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
 export const limits = limitsFrom(process.env);
 
-export interface HandlerOptions {
+interface HandlerOptions {
   /** Who may call the route; checked before anything else is read. */
   auth: Scope;
   jsonBody?: boolean;
@@ -40,6 +41,8 @@ export function httpHandler(
   options: HandlerOptions,
 ) {
   const stack = middy<HttpEvent, HttpResult, Error, Context & { principal?: Principal }>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishMetrics())
     .use(requestLog())
     .use(httpHeaderNormalizer());
   if (options.compress !== false) {
@@ -56,32 +59,20 @@ export function httpHandler(
       .use(httpContentEncoding());
   }
   stack
-    .use(httpCors({ origins: (process.env.CORS_ORIGINS ?? '*').split(','), exposeHeaders: 'ETag' }))
-    .use(httpSecurityHeaders())
     .use(
-      httpErrorHandler({
-        fallbackMessage: INTERNAL_ERROR_BODY,
-        // Client errors are in the request log line already; only our own faults are errors.
-        logger: (error) => {
-          const status = (error as { statusCode?: number }).statusCode ?? 500;
-          if (status >= 500) logger.error('request failed', { error: error as Error });
-        },
+      httpCors({
+        origins: corsOrigins,
+        headers: CORS_HEADERS,
+        methods: CORS_METHODS,
+        exposeHeaders: 'ETag',
+        maxAge: CORS_MAX_AGE,
       }),
     )
-    .use({
-      // Runs first on error (Middy runs onError in reverse): shapes every known error as our JSON body.
-      onError: (request) => {
-        const original = request.error;
-        const mapped = toApiError(original);
-        if (!mapped) return;
-        if (mapped.status >= 500)
-          logger.warn('request failed', { code: mapped.code, cause: String(original) });
-        request.error = mapped;
-      },
-    });
+    .use(httpSecurityHeaders())
+    .use(errorResponse());
   const store = options.store;
   stack.use(authorize(options.auth, store ? (name) => store.getIngestTokenDigest(name) : undefined));
-  if (options.jsonBody) stack.use(decodeBody({ maxBytes: limits.maxBodyBytes })).use(httpJsonBodyParser());
+  if (options.jsonBody) stack.use(jsonBody({ maxBytes: limits.maxBodyBytes }));
   return stack.handler(handler);
 }
 
@@ -95,6 +86,38 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 
 export function noContent(headers: Record<string, string> = {}): HttpResult {
   return { statusCode: 204, headers };
+}
+
+// The same as API Gateway's CORS configuration in serverless.yml (provider.httpApi.cors).
+const CORS_HEADERS = 'authorization,content-type,content-encoding,if-none-match';
+const CORS_METHODS = 'GET,PUT,POST,DELETE';
+const CORS_MAX_AGE = 600;
+
+/** The origins CORS allows (`CORS_ORIGINS`, comma-separated; serverless.yml configures API Gateway's from the same). */
+const corsOrigins = (process.env.CORS_ORIGINS || '*').split(',').map((origin) => origin.trim());
+
+/**
+ * Every error becomes our JSON body: an ApiError as it is, a domain error through `toApiError`, anything
+ * else a logged 500 `Internal` that says nothing more. Runs first on error (Middy runs onError in
+ * reverse), so CORS, security headers and compression still apply to the answer.
+ */
+function errorResponse(): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> {
+  return {
+    onError: (request) => {
+      const error = request.error;
+      let answer: ApiError | undefined = toApiError(error);
+      if (answer === undefined || answer.status >= 500) {
+        // Ours (a bug, a denied AWS call) or the store's outage: logged with the error, never sent.
+        logger.error('request failed', {
+          ...(answer ? { code: answer.code } : {}),
+          error: error as Error,
+        });
+        metrics.addMetric('ServerErrors', MetricUnit.Count, 1);
+        answer ??= INTERNAL_ERROR;
+      }
+      request.response = json(answer.status, answer, { ...answer.headers });
+    },
+  };
 }
 
 /** One structured line per request, with the principal (never the token). */

@@ -4,8 +4,9 @@
  * API Gateway (and serverless-offline) hand a parameter over percent-decoded once. Whatever a client
  * hides in it — `%2e%2e` (now `..`), `%2F` (now `/`), a double encoding `%252F` (now `%2F`), a NUL, a
  * Unicode lookalike such as a Cyrillic `а` or a fullwidth `ａ` — is outside the ASCII allow-list below
- * and answered 400. Nothing is decoded again here and nothing is normalised: a parameter is used
- * exactly as it was checked, or not at all.
+ * and answered 400. Nothing is decoded again here. A hostname is then normalised as DNS compares names
+ * (lower case, no trailing dot: the `hostname` schema's rule, the same for bodies), so
+ * `/services/Hello.Example.COM.` finds `hello.example.com`; a registry name must already be lower case.
  */
 import { DNS_LABEL, hostname as hostnameSchema } from '#lib/schemas.ts';
 import { badRequest } from './errors.ts';

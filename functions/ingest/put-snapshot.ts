@@ -3,16 +3,25 @@ import { httpHandler, json, limits } from '#http/handler.ts';
 import { registryNameParam } from '#http/params.ts';
 import { parseWith, snapshotBodySchema } from '#lib/schemas.ts';
 import { store } from '#store/client.ts';
+import type { RegistryStore } from '#store/port.ts';
 
 const schema = snapshotBodySchema(limits);
 
-export const handler = httpHandler(
-  async (event) => {
-    const name = registryNameParam(event);
-    const parsed = parseWith(schema, event.body);
-    if (!parsed.ok) throw badRequest(parsed.message, 'InvalidBody');
-    const { services, generation } = parsed.value;
-    return json(200, await store.putSnapshot(name, services, generation === undefined ? {} : { generation }));
-  },
-  { auth: 'ingest', jsonBody: true },
-);
+/** PUT /registries/{name}/snapshot: replaces the registry's services (its ingest token, or admin). */
+export function makeHandler(deps: { store: RegistryStore }) {
+  return httpHandler(
+    async (event) => {
+      const name = registryNameParam(event);
+      const parsed = parseWith(schema, event.body);
+      if (!parsed.ok) throw badRequest(parsed.message, 'InvalidBody');
+      const { services, generation } = parsed.value;
+      return json(
+        200,
+        await deps.store.putSnapshot(name, services, generation === undefined ? {} : { generation }),
+      );
+    },
+    { auth: 'ingest', jsonBody: true, store: deps.store },
+  );
+}
+
+export const handler = makeHandler({ store });

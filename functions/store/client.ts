@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AWS_ACTION_RECORDER, awsActionRecorder } from '#http/aws-action-recorder.ts';
 import { DynamoRegistryStore } from './dynamodb/index.ts';
 import type { RegistryStore } from './port.ts';
 import { DEFAULT_HISTORY_RETENTION_SECONDS } from './rules.ts';
@@ -19,6 +20,7 @@ export function createDocumentClient(endpoint?: string): DynamoDBDocumentClient 
     maxAttempts: 2,
     requestHandler: { connectionTimeout: 1_000, socketTimeout: 2_000 },
   });
+  client.middlewareStack.add(awsActionRecorder, AWS_ACTION_RECORDER);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 

@@ -6,13 +6,11 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Service } from '#lib/types.ts';
 import { MemoryRegistryStore } from '#store/memory-store.ts';
+import { ADMIN, READER } from './handler-env.ts';
 import { httpEvent, lambdaContext, type TestRequest } from './http-event.ts';
 
-export const ADMIN = 'admin-token-for-query-tests-0123456789';
-export const READER = 'reader-token-for-query-tests-0123456789';
-process.env.ADMIN_TOKEN = ADMIN;
-process.env.READER_TOKEN = READER;
-process.env.TABLE_NAME ??= 'query-tests';
+// The one configuration of in-process tests (one process runs a layer's files: they must agree).
+export { ADMIN, READER } from './handler-env.ts';
 
 const services = await import('../../functions/query/get-services.ts');
 const service = await import('../../functions/query/get-service.ts');

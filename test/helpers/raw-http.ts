@@ -92,7 +92,7 @@ export function rawClient(
 export type RawClient = ReturnType<typeof rawClient>;
 
 /** The response body as sent before `Content-Encoding` (the raw bytes if they do not inflate). */
-function inflate(raw: Buffer, encoding: string | undefined): Buffer {
+export function inflate(raw: Buffer, encoding: string | undefined): Buffer {
   try {
     if (encoding === 'gzip') return gunzipSync(raw);
     if (encoding === 'br') return brotliDecompressSync(raw);
@@ -119,6 +119,14 @@ export function errorShapeProblem(reply: RawReply): string | undefined {
  */
 export function isGatewayReply(reply: RawReply): boolean {
   const body = reply.json;
+  // API Gateway's own (and the in-process gateway's): `{"message": "Not Found"}`.
+  if (
+    reply.status >= 400 &&
+    reply.status < 500 &&
+    typeof body?.message === 'string' &&
+    Object.keys(body).length === 1
+  )
+    return true;
   if (reply.status === 404 && typeof body?.error === 'string' && body.error.includes('route not found'))
     return true;
   // hapi's own error shape: a URL it cannot decode, a CORS preflight it refuses, a media type it

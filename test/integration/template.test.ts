@@ -3,52 +3,21 @@
  * CloudFormation template `osls package --stage localstack` produces, without credentials.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
+import {
+  PACKAGE_DIR,
+  packagedTemplate,
+  type Resource,
+  TEMPLATE_CORS_ORIGINS,
+} from '../helpers/packaged-template.ts';
 
-interface Resource {
-  Type: string;
-  Properties: Record<string, any>;
-}
 let resources: Record<string, Resource>;
-const outDir = mkdtempSync(join(tmpdir(), 'aggregate-registry-package-'));
-
-async function packageStage(stage: string): Promise<void> {
-  const child = spawn('serverless', ['package', '--stage', stage, '--package', outDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
-  });
-  let output = '';
-  child.stdout?.on('data', (data) => {
-    output += data;
-  });
-  child.stderr?.on('data', (data) => {
-    output += data;
-  });
-  // serverless-localstack leaves esbuild's service process running after packaging; we stop at the
-  // "packaged" line rather than wait for an exit that may not come.
-  const deadline = Date.now() + 180_000;
-  while (!/Service packaged/.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`packaging failed:\n${output.slice(-3000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-}
 
 before(async () => {
-  await packageStage('localstack');
-  const template = JSON.parse(
-    readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  );
-  resources = template.Resources;
+  resources = (await packagedTemplate()).Resources;
 });
-after(() => rmSync(outDir, { recursive: true, force: true }));
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
@@ -66,7 +35,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 19);
+    assert.equal(functions.length, 20);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -84,6 +53,7 @@ describe('the packaged localstack template', () => {
       'GET /conflicts',
       'GET /exports/istio',
       'GET /exports/prometheus',
+      'GET /health',
       'GET /registries',
       'GET /registries/{name}',
       'GET /services',
@@ -102,6 +72,7 @@ describe('the packaged localstack template', () => {
   test('gives each function only the DynamoDB actions it uses, on that table only', () => {
     const expected: Record<string, string[]> = {
       QueryRole: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+      HealthRole: ['dynamodb:GetItem'],
       RefreshRole: [
         'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
@@ -158,6 +129,7 @@ describe('the packaged localstack template', () => {
     assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
     assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');
     assert.equal(roleOf('HousekeepingLambdaFunction'), 'HousekeepingRole');
+    assert.equal(roleOf('HealthLambdaFunction'), 'HealthRole');
   });
 
   test('runs the housekeeping every minute, with no access to SSM', () => {
@@ -244,11 +216,31 @@ describe('the packaged localstack template', () => {
     assert.equal(fn.ADMIN_TOKEN, undefined, 'no token value in the template');
   });
 
+  test('lets the health check read no SSM parameter at all', () => {
+    const policies = resources.HealthRole?.Properties.Policies ?? [];
+    assert.ok(!JSON.stringify(policies).includes('ssm:'), JSON.stringify(policies));
+  });
+
+  test("answers browsers' preflights for CORS_ORIGINS with the headers the API reads and the ETag exposed", () => {
+    const [[, api] = []] = ofType('AWS::ApiGatewayV2::Api');
+    const cors = api?.Properties.CorsConfiguration;
+    assert.deepEqual(cors.AllowOrigins, TEMPLATE_CORS_ORIGINS);
+    assert.deepEqual([...cors.AllowHeaders].sort(), [
+      'authorization',
+      'content-encoding',
+      'content-type',
+      'if-none-match',
+    ]);
+    assert.deepEqual([...cors.AllowMethods].sort(), ['DELETE', 'GET', 'POST', 'PUT']);
+    assert.deepEqual(cors.ExposeHeaders, ['ETag']);
+    assert.equal(cors.MaxAge, 600);
+  });
+
   test('bundles each function as an ESM .mjs file', () => {
     for (const [, fn] of ofType('AWS::Lambda::Function')) {
       assert.match(fn.Properties.Handler, /^functions\/[a-z]+\/[a-z-]+\.handler$/);
     }
-    const zip = readFileSync(join(outDir, 'getServices.zip'));
+    const zip = readFileSync(join(PACKAGE_DIR, 'getServices.zip'));
     assert.ok(zip.includes(Buffer.from('functions/query/get-services.mjs')));
   });
 });

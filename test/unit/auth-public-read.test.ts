@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
-// Read once when the module loads, as in a deployed function: set before importing.
-process.env.PUBLIC_READ = 'true';
-process.env.ADMIN_TOKEN = 'admin-secret-for-unit-tests';
+// The same tokens as the other in-process route tests: one process runs every unit test file.
+process.env.ADMIN_TOKEN = 'admin-token';
 const { authorize } = await import('#http/auth.ts');
 
 async function statusOf(scope: 'admin' | 'read' | 'ingest', authorization?: string) {
@@ -21,9 +20,19 @@ async function statusOf(scope: 'admin' | 'read' | 'ingest', authorization?: stri
   }
 }
 
-test('with PUBLIC_READ=true, reads need no token but writes still do', async () => {
-  assert.deepEqual(await statusOf('read'), { status: 200, principal: 'public' });
-  assert.equal((await statusOf('admin')).status, 401);
-  assert.equal((await statusOf('ingest')).status, 401);
-  assert.equal((await statusOf('read', 'Bearer wrong')).status, 401, 'a wrong token is still refused');
+// Read per request: set for this suite only, as other files may run in the same process.
+describe('public read', () => {
+  before(() => {
+    process.env.PUBLIC_READ = 'true';
+  });
+  after(() => {
+    delete process.env.PUBLIC_READ;
+  });
+
+  test('with PUBLIC_READ=true, reads need no token but writes still do', async () => {
+    assert.deepEqual(await statusOf('read'), { status: 200, principal: 'public' });
+    assert.equal((await statusOf('admin')).status, 401);
+    assert.equal((await statusOf('ingest')).status, 401);
+    assert.equal((await statusOf('read', 'Bearer wrong')).status, 401, 'a wrong token is still refused');
+  });
 });

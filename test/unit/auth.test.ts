@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
-process.env.ADMIN_TOKEN = 'admin-secret-for-unit-tests';
-process.env.READER_TOKEN = 'reader-secret-for-unit-tests';
+// The same tokens as the other in-process route tests: one process runs every unit test file.
+process.env.ADMIN_TOKEN = 'admin-token';
+process.env.READER_TOKEN = 'reader-token';
 const { authorize, bearerToken } = await import('#http/auth.ts');
 const { newIngestToken, registryOfToken } = await import('#http/ingest-token.ts');
 
@@ -57,8 +58,8 @@ describe('bearer tokens', () => {
 });
 
 describe('authorize', () => {
-  const admin = 'Bearer admin-secret-for-unit-tests';
-  const reader = 'Bearer reader-secret-for-unit-tests';
+  const admin = 'Bearer admin-token';
+  const reader = 'Bearer reader-token';
   const own = `Bearer ${alpha.token}`;
   const forged = `Bearer alpha.${'A'.repeat(43)}`;
 

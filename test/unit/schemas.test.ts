@@ -417,3 +417,26 @@ describe('limitsFrom', () => {
     assert.equal(parsed.ok, false);
   });
 });
+
+describe('hostnames', () => {
+  test('are normalised to lower case without a trailing dot, in services and endpoints', () => {
+    const parsed = parseWith(snapshotBodySchema(), {
+      services: [
+        { hostname: 'Hello.Example.COM.', endpoints: [{ address: 'Pod-1.Example.COM.', port: 80 }] },
+        { hostname: '*.Wild.Example.' },
+      ],
+    });
+    assert.ok(parsed.ok);
+    assert.deepEqual(
+      parsed.value.services.map((s) => s.hostname),
+      ['hello.example.com', '*.wild.example'],
+    );
+    assert.equal(parsed.value.services[0]?.endpoints?.[0]?.address, 'pod-1.example.com');
+  });
+
+  test('a name that is only a dot, or has an empty label, is still refused', () => {
+    for (const hostname of ['.', 'a..b', 'a.b..']) {
+      assert.equal(parseWith(snapshotBodySchema(), { services: [{ hostname }] }).ok, false, hostname);
+    }
+  });
+});

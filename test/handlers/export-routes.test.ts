@@ -1,10 +1,11 @@
 /** The export routes in-process, on the in-memory store, as API Gateway would call them. */
+// First: the configuration of in-process tests, shared by every file of the layer (one process).
+import '../helpers/handler-env.ts';
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { READER } from '../helpers/handler-env.ts';
 
-process.env.ADMIN_TOKEN = 'admin-secret-for-export-tests';
-process.env.READER_TOKEN = 'reader-secret-for-export-tests';
 process.env.TABLE_NAME ??= 'unused-by-in-process-tests';
 
 const { makeHandler: makeIstio } = await import('../../functions/exports/export-istio.ts');
@@ -12,7 +13,6 @@ const { makeHandler: makePrometheus } = await import('../../functions/exports/ex
 const { MemoryRegistryStore } = await import('../../functions/store/memory-store.ts');
 const { httpEvent, lambdaContext } = await import('../helpers/http-event.ts');
 
-const READER = 'reader-secret-for-export-tests';
 type Store = InstanceType<typeof MemoryRegistryStore>;
 
 let store: Store;

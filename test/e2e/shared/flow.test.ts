@@ -3,19 +3,14 @@
  * serverless-offline, DynamoDB Local): register, push snapshots, read the merged view, change, delete.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
+import type { LocalStack } from '../../helpers/local-stack.ts';
+import { SHARED_BODY_LIMIT as BODY_LIMIT, sharedStack } from '../../helpers/shared-stack.ts';
 
-const BODY_LIMIT = 1_000_000;
 let stack: LocalStack;
-
-before(async () => {
-  stack = await startLocalStack({ LIMIT_BODY_BYTES: String(BODY_LIMIT) });
-});
-after(async () => {
-  await stack?.stop();
-});
+/** The registries of this flow: the shared stack may hold other files' registries too. */
+const MINE = new Set(['cluster-1', 'cluster-2', 'external', 'fine', 'case-a', 'case-b']);
 
 interface Reply {
   status: number;
@@ -39,11 +34,24 @@ async function call(
   const response = await fetch(`${stack.url}${path}`, init);
   const raw = Buffer.from(await response.arrayBuffer());
   const text = raw.toString('utf8');
-  let parsed: unknown = text;
+  let parsed: any = text;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {}
-  return { status: response.status, headers: response.headers, body: parsed, raw };
+  return { status: response.status, headers: response.headers, body: onlyMine(parsed), raw };
+}
+
+/** The parts of a view or registry list that are this flow's (other files share the stack). */
+function onlyMine(body: any): any {
+  if (body === null || typeof body !== 'object') return body;
+  const mine = (name: unknown) => MINE.has(String(name));
+  const result = { ...body };
+  if (Array.isArray(body.registries)) result.registries = body.registries.filter((r: any) => mine(r.name));
+  if (Array.isArray(body.services)) result.services = body.services.filter((s: any) => mine(s.registry));
+  if (Array.isArray(body.conflicts))
+    result.conflicts = body.conflicts.filter((c: any) => mine(c.kept?.registry));
+  if (Array.isArray(body.errors)) result.errors = body.errors.filter((e: any) => mine(e.registry));
+  return result;
 }
 
 const HELLO = 'hello.default.svc.cluster.local';
@@ -57,6 +65,10 @@ function assertError(reply: Reply, status: number, code: string) {
 }
 
 describe('a platform team merging two clusters and a static list', () => {
+  before(async () => {
+    stack = (await sharedStack()).stack;
+  });
+
   test('registers registries in order; an update keeps the position', async () => {
     const c1 = await call('PUT', '/registries/cluster-1', { clusterId: 'cluster-1', provider: 'Kubernetes' });
     const c2 = await call('PUT', '/registries/cluster-2', { clusterId: 'cluster-2', provider: 'Kubernetes' });
@@ -152,12 +164,14 @@ describe('a platform team merging two clusters and a static list', () => {
     assert.ok(registries.every((r: { snapshotAt: string }) => !Number.isNaN(Date.parse(r.snapshotAt))));
   });
 
-  test('GET /services/{hostname} answers the unclustered registry that has it, as Istio GetService does', async () => {
+  test("GET /services/{hostname} answers as Istio's GetService: an unclustered registry's hit first", async () => {
     const hello = await call('GET', `/services/${HELLO}`);
     const world = await call('GET', `/services/${WORLD}`);
     assert.equal(hello.status, 200);
     assert.equal(hello.body.registry, 'external');
     assert.equal(hello.body.address, '192.0.2.10');
+    assert.equal(hello.body.clusterVIPs, undefined);
+    // Only when no unclustered registry has it: the entry merged across the clustered ones.
     assert.equal(world.body.registry, 'cluster-1');
     assertError(await call('GET', '/services/nobody.example.com'), 404, 'ServiceNotFound');
   });
@@ -268,6 +282,54 @@ describe('a platform team merging two clusters and a static list', () => {
     assert.equal(afterwards.headers.get('etag'), before.headers.get('etag'));
     assert.deepEqual(afterwards.body, before.body);
     assert.ok(!registries.body.registries.some((r: { name: string }) => r.name === 'fine'));
+  });
+
+  test('hostnames differing in case or a trailing dot merge and conflict as one', async () => {
+    await call('PUT', '/registries/case-a', { clusterId: 'case-a' });
+    await call('PUT', '/registries/case-b', { clusterId: 'case-b' });
+    await call('PUT', '/registries/case-a/snapshot', {
+      services: [
+        { hostname: 'Case.Example.COM.', address: '10.7.0.1', ports: [{ port: 80, protocol: 'HTTP' }] },
+      ],
+    });
+    await call('PUT', '/registries/case-b/snapshot', {
+      services: [
+        { hostname: 'case.example.com', address: '10.7.0.2', ports: [{ port: 81, protocol: 'HTTP' }] },
+      ],
+    });
+    const view = await call('GET', '/services');
+    const byPath = await call('GET', '/services/CASE.example.com.');
+    await call('DELETE', '/registries/case-a');
+    await call('DELETE', '/registries/case-b');
+    const merged = view.body.services.filter((s: { hostname: string }) => s.hostname === 'case.example.com');
+    assert.equal(merged.length, 1, JSON.stringify(view.body.services));
+    assert.deepEqual(merged[0].clusterVIPs, { 'case-a': '10.7.0.1', 'case-b': '10.7.0.2' });
+    assert.deepEqual(
+      view.body.conflicts
+        .filter((c: { hostname: string }) => c.hostname === 'case.example.com')
+        .map((c: { field: string }) => c.field),
+      ['ports'],
+    );
+    assert.equal(byPath.status, 200);
+    assert.equal(byPath.body.hostname, 'case.example.com');
+  });
+
+  test('GET /health answers ok without a token', async () => {
+    const reply = await fetch(`${stack.url}/health`);
+    assert.equal(reply.status, 200);
+    assert.deepEqual(await reply.json(), { status: 'ok' });
+  });
+
+  test('an ingest token on a read route is looked up and refused with 403, not a 500', async () => {
+    const created = await call('PUT', '/registries/fine', {});
+    const token = created.body.ingestToken;
+    const replies = await Promise.all(
+      ['/services', `/services/${HELLO}`, '/registries', '/registries/cluster-1'].map((path) =>
+        call('GET', path, undefined, { authorization: `Bearer ${token}` }),
+      ),
+    );
+    await call('DELETE', '/registries/fine');
+    for (const reply of replies) assertError(reply, 403, 'Forbidden');
   });
 
   test('deleting a registry takes its services out of the merged view at once', async () => {

@@ -1,0 +1,178 @@
+/**
+ * Request bodies from bytes to a JSON value (functions/http/body.ts), in process: the one-pass scan
+ * (nesting limit, duplicate keys), one parse per body, `__proto__`, empty bodies. (The cost on a 30 MB
+ * body: test/handlers/large-body.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { jsonBody, MAX_JSON_DEPTH, parseJson, scanJson } from '#http/body.ts';
+import { ApiError } from '#http/errors.ts';
+import { FUZZ_SEED } from '../helpers/fuzz/check.ts';
+import {
+  Arr,
+  escapedSpelling,
+  Obj,
+  referenceDuplicate,
+  serialize,
+  type Tree,
+} from '../helpers/fuzz/json-tree.ts';
+
+const LIMIT = 32 * 1024 * 1024;
+
+/** Runs the body middleware on an event as API Gateway hands it over; the error it throws, if any. */
+function decode(
+  body: string | undefined,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+  isBase64Encoded = false,
+) {
+  const event = { headers: { ...headers }, isBase64Encoded, ...(body === undefined ? {} : { body }) };
+  const started = performance.now();
+  try {
+    jsonBody({ maxBytes: LIMIT }).before?.({ event } as never);
+    return { body: (event as { body?: unknown }).body, ms: performance.now() - started };
+  } catch (error) {
+    assert.ok(error instanceof ApiError, String(error));
+    return { error, ms: performance.now() - started };
+  }
+}
+
+const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+const nestedObjects = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+describe('nesting limit', () => {
+  test(`nesting of exactly ${MAX_JSON_DEPTH} levels is parsed`, () => {
+    assert.deepEqual(decode(nested(MAX_JSON_DEPTH)).error, undefined);
+    assert.deepEqual(decode(nestedObjects(MAX_JSON_DEPTH)).error, undefined);
+  });
+
+  test(`nesting of ${MAX_JSON_DEPTH + 1} levels is 400 TooDeep, arrays or objects`, () => {
+    for (const text of [nested(MAX_JSON_DEPTH + 1), nestedObjects(MAX_JSON_DEPTH + 1)]) {
+      const { error } = decode(text);
+      assert.equal(error?.status, 400);
+      assert.equal(error?.code, 'TooDeep');
+    }
+  });
+
+  test('32 KB of gzip inflating to 16 Mi brackets is refused as TooDeep in milliseconds', () => {
+    const depth = 8 * 1024 * 1024;
+    const zipped = gzipSync(nested(depth), { level: 9 });
+    const { error, ms } = decode(
+      zipped.toString('base64'),
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      true,
+    );
+    assert.ok(zipped.length < 64 * 1024, `${zipped.length} bytes of gzip`);
+    assert.equal(error?.code, 'TooDeep');
+    assert.ok(ms < 1_000, `${Math.round(ms)} ms`);
+  });
+
+  test('brackets inside strings do not count', () => {
+    const text = JSON.stringify({ description: '['.repeat(10_000) });
+    assert.equal(scanJson(text).tooDeep, false);
+    assert.equal(decode(text).error, undefined);
+  });
+
+  test('unbalanced brackets deeper than the limit are TooDeep, not a parse', () => {
+    assert.equal(decode('['.repeat(MAX_JSON_DEPTH + 1)).error?.code, 'TooDeep');
+    assert.equal(decode('['.repeat(MAX_JSON_DEPTH)).error?.code, 'MalformedJson');
+  });
+});
+
+describe('parsing', () => {
+  test('a body is parsed exactly once', () => {
+    const original = JSON.parse;
+    let calls = 0;
+    JSON.parse = ((...args: Parameters<typeof JSON.parse>) => {
+      calls++;
+      return original(...args);
+    }) as typeof JSON.parse;
+    try {
+      decode(JSON.stringify({ services: [{ hostname: 'a.example.com', labels: { 'a\\"b': 'x' } }] }));
+      decode('{"a":1,"a":2}');
+    } finally {
+      JSON.parse = original;
+    }
+    // The escaped key is decoded by the scan with one JSON.parse of that key only.
+    assert.equal(calls, 3);
+  });
+
+  test('a __proto__ key is an ordinary own property, not MalformedJson, and sets no prototype', () => {
+    const { body, error } = decode('{"__proto__":{"polluted":true},"services":[]}');
+    assert.equal(error, undefined);
+    const value = body as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(value), Object.prototype);
+    assert.ok(Object.hasOwn(value, '__proto__'));
+    assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+  });
+
+  test('text that is not JSON is 400 MalformedJson', () => {
+    for (const text of ['{"services": [', 'nope', '{"a":1,}', "{'a':1}"]) {
+      assert.equal(decode(text).error?.code, 'MalformedJson', text);
+    }
+  });
+
+  test('a duplicate key in invalid JSON is MalformedJson: the parse decides', () => {
+    assert.equal(decode('{"a":1,"a":2').error?.code, 'MalformedJson');
+  });
+});
+
+describe('empty bodies', () => {
+  test('no body, an empty one, a blank one, an empty gzip: 400 MissingBody', () => {
+    const gzip = { 'content-type': 'application/json', 'content-encoding': 'gzip' };
+    const cases = [
+      decode(undefined),
+      decode(''),
+      decode(' \n\t'),
+      decode(gzipSync('').toString('base64'), gzip, true),
+      decode(gzipSync('  ').toString('base64'), gzip, true),
+    ];
+    for (const { error } of cases) {
+      assert.equal(error?.status, 400);
+      assert.equal(error?.code, 'MissingBody');
+      assert.doesNotMatch(error?.message ?? '', /null/);
+    }
+  });
+});
+
+describe('duplicate keys', () => {
+  test('agree with a reference on random JSON with repeated keys', () => {
+    // Few distinct keys, so duplicates are common; some need escaping, some are written escaped.
+    const keyArb = fc.constantFrom('a', 'b', 'é', 'a"b', 'a\\', '', '\u2028', '𝒳');
+    const { tree } = fc.letrec<{ tree: Tree }>((recurse) => ({
+      tree: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.oneof(fc.integer(), fc.string({ maxLength: 5 }), fc.boolean(), fc.constant(null)),
+        fc.array(recurse('tree'), { maxLength: 4 }).map((items) => new Arr(items)),
+        fc
+          .array(fc.tuple(keyArb, fc.boolean(), recurse('tree')), { maxLength: 4 })
+          .map(
+            (entries) =>
+              new Obj(entries.map(([key, escaped, value]) => [escaped ? escapedSpelling(key) : key, value])),
+          ),
+      ),
+    }));
+    let withDuplicates = 0;
+    fc.assert(
+      fc.property(tree, fc.boolean(), (value, spaced) => {
+        const text = serialize(value, spaced ? ' \n ' : '');
+        const expected = referenceDuplicate(value, '');
+        if (expected) withDuplicates++;
+        assert.deepEqual(scanJson(text).duplicate, expected, text);
+      }),
+      { numRuns: 2000, seed: FUZZ_SEED },
+    );
+    console.log(
+      `# duplicate-key scanner vs reference: 2000 random JSON texts (${withDuplicates} with a duplicate) agree`,
+    );
+  });
+
+  test('are named with their key and the path of their object', () => {
+    assert.throws(
+      () => parseJson('{"services":[{"labels":{"app":"a","app":"b"}}]}'),
+      (error: ApiError) =>
+        error.code === 'DuplicateKey' && error.message === 'duplicate key "app" in services[0].labels',
+    );
+  });
+});
