@@ -66,7 +66,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 10);
+    assert.equal(functions.length, 12);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -80,6 +80,8 @@ describe('the packaged localstack template', () => {
       .sort();
     assert.deepEqual(routes, [
       'DELETE /registries/{name}',
+      'GET /',
+      'GET /openapi.json',
       'GET /registries',
       'GET /registries/{name}',
       'GET /services',
@@ -154,6 +156,18 @@ describe('the packaged localstack template', () => {
     const fn = resources.GetServicesLambdaFunction?.Properties.Environment.Variables;
     assert.equal(fn.ADMIN_TOKEN_PARAMETER, '/aggregate-registry/localstack/admin-token');
     assert.equal(fn.ADMIN_TOKEN, undefined, 'no token value in the template');
+  });
+
+  test('serves the OpenAPI description and the dashboard from a role with no table or SSM access', () => {
+    const roleOf = (fn: string) => resources[fn]?.Properties.Role['Fn::GetAtt'][0];
+    assert.equal(roleOf('GetOpenApiLambdaFunction'), 'MetaRole');
+    assert.equal(roleOf('DashboardLambdaFunction'), 'MetaRole');
+    const role = resources.MetaRole;
+    assert.ok(role, 'MetaRole');
+    assert.equal(role.Properties.Policies, undefined, 'no inline policy');
+    assert.deepEqual(role.Properties.ManagedPolicyArns, [
+      'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+    ]);
   });
 
   test('bundles each function as an ESM .mjs file', () => {
