@@ -3,40 +3,40 @@
  * mutation of registry data (see ../shared/seed/README.md for where and why we differ).
  *
  * Pure and allocation-frugal: every later sighting of a clustered hostname costs one map lookup and a
- * few comparisons; objects are only built for first sightings, conflicts and new service accounts.
+ * few comparisons; objects are only built for first sightings, conflicts and new service accounts
+ * (the rules themselves are in merge-slot.ts, shared with the incremental merge).
+ *
+ * Every merged service carries an `id`, unique within the view and stable across revisions: a
+ * clustered hostname's id is the hostname (whichever registry is kept); an unclustered entry's is
+ * `<registry>/<hostname>`, and `<registry>/<hostname>#2`, `#3`... for that registry's later entries
+ * with the same hostname.
  */
+import {
+  clusterIdsUsedTwice,
+  firstSighting,
+  laterSighting,
+  type Slot,
+  unclusteredServiceId,
+  withoutEndpoints,
+} from './merge-slot.ts';
 import type {
   Aggregate,
   Conflict,
   MergedService,
-  Port,
   RegistryError,
   RegistrySnapshot,
   Service,
 } from './types.ts';
 
+export { samePortSet } from './merge-slot.ts';
 export type * from './types.ts';
-
-interface Slot {
-  merged: MergedService;
-  vips: Record<string, string>;
-  keptRegistry: string;
-  ports: readonly Port[] | undefined;
-  resolution: string | undefined;
-  /** The kept sighting's own list, to skip identical later lists without building a set. */
-  firstAccounts: readonly string[] | undefined;
-  /** Built only once a later sighting brings accounts that may be new. */
-  accounts: Set<string> | undefined;
-  /** Who recorded each VIP; only kept for clusterIds that several registries share. */
-  vipOwners: Map<string, string> | undefined;
-}
 
 export function aggregateServices(snapshots: readonly RegistrySnapshot[]): Aggregate {
   const services: MergedService[] = [];
   const errors: RegistryError[] = [];
   const conflicts: Conflict[] = [];
   const slots = new Map<string, Slot>();
-  const sharedClusterIds = clusterIdsUsedTwice(snapshots);
+  const sharedClusterIds = clusterIdsUsedTwice(snapshots.map((snapshot) => snapshot.registry));
 
   for (const snapshot of snapshots) {
     const registry = snapshot.registry.name;
@@ -48,7 +48,7 @@ export function aggregateServices(snapshots: readonly RegistrySnapshot[]): Aggre
     if (list === undefined) continue;
     const clusterId = snapshot.registry.clusterId;
     if (!clusterId) {
-      for (const service of list) services.push(withoutEndpoints(service, registry));
+      appendUnclustered(list, registry, services);
       continue;
     }
     const trackOwners = sharedClusterIds.has(clusterId);
@@ -68,149 +68,21 @@ export function aggregateServices(snapshots: readonly RegistrySnapshot[]): Aggre
   return { services, errors, conflicts };
 }
 
-function firstSighting(
-  service: Service,
-  registry: string,
-  clusterId: string,
-  address: string,
-  trackOwners: boolean,
-): Slot {
-  const merged = withoutEndpoints(service, registry);
-  // A null prototype so that any clusterId, even "__proto__", is an ordinary key.
-  const vips: Record<string, string> = Object.create(null);
-  vips[clusterId] = address;
-  merged.clusterVIPs = vips;
-  const accounts = service.serviceAccounts;
-  if (accounts !== undefined && hasDuplicates(accounts)) merged.serviceAccounts = [...new Set(accounts)];
-  return {
-    merged,
-    vips,
-    keptRegistry: registry,
-    ports: service.ports,
-    resolution: service.resolution,
-    firstAccounts: accounts,
-    accounts: undefined,
-    vipOwners: trackOwners ? new Map([[clusterId, registry]]) : undefined,
-  };
-}
-
-function laterSighting(
-  slot: Slot,
-  service: Service,
-  registry: string,
-  clusterId: string,
-  address: string,
-  trackOwners: boolean,
-  conflicts: Conflict[],
-): void {
-  const hostname = service.hostname;
-  const known = slot.vips[clusterId];
-  if (known === undefined) {
-    slot.vips[clusterId] = address;
-    if (trackOwners) {
-      slot.vipOwners ??= new Map();
-      slot.vipOwners.set(clusterId, registry);
-    }
-  } else if (known !== address) {
-    // A clusterId used by one registry only can only have been recorded by that registry.
-    const owner = trackOwners ? (slot.vipOwners?.get(clusterId) ?? registry) : registry;
-    conflicts.push({
-      hostname,
-      field: 'clusterVIPs',
-      kept: { registry: owner, value: { [clusterId]: known } },
-      ignored: { registry, value: { [clusterId]: address } },
-    });
-  }
-  const accounts = service.serviceAccounts;
-  if (accounts !== undefined && !sameList(accounts, slot.firstAccounts)) unionAccounts(slot, accounts);
-  if (service.ports !== slot.ports && !samePortSet(slot.ports, service.ports)) {
-    conflicts.push({
-      hostname,
-      field: 'ports',
-      kept: { registry: slot.keptRegistry, value: slot.ports },
-      ignored: { registry, value: service.ports },
-    });
-  }
-  if (service.resolution !== slot.resolution) {
-    conflicts.push({
-      hostname,
-      field: 'resolution',
-      kept: { registry: slot.keptRegistry, value: slot.resolution },
-      ignored: { registry, value: service.resolution },
-    });
-  }
-}
-
-function withoutEndpoints(service: Service, registry: string): MergedService {
-  const { endpoints: _endpoints, ...rest } = service;
-  const merged = rest as MergedService;
-  merged.registry = registry;
-  return merged;
-}
-
-function unionAccounts(slot: Slot, accounts: readonly string[]): void {
-  let known = slot.accounts;
-  if (known === undefined) {
-    // Copy before the first push: the kept list may be the (possibly frozen) input array.
-    const own = slot.merged.serviceAccounts ? [...slot.merged.serviceAccounts] : [];
-    slot.merged.serviceAccounts = own;
-    known = new Set(own);
-    slot.accounts = known;
-  }
-  const own = slot.merged.serviceAccounts as string[];
-  for (const account of accounts) {
-    if (!known.has(account)) {
-      known.add(account);
-      own.push(account);
-    }
-  }
-}
-
-function clusterIdsUsedTwice(snapshots: readonly RegistrySnapshot[]): Set<string> {
+/** An unclustered registry's entries: every service as it is, with its registry and its id. */
+export function appendUnclustered(list: readonly Service[], registry: string, into: MergedService[]): void {
+  // Most registries list each hostname once; the ordinals are only counted past the first.
   const seen = new Set<string>();
-  const twice = new Set<string>();
-  for (const { registry } of snapshots) {
-    const id = registry.clusterId;
-    if (!id) continue;
-    if (seen.has(id)) twice.add(id);
-    else seen.add(id);
+  let ordinals: Map<string, number> | undefined;
+  for (const service of list) {
+    const hostname = service.hostname;
+    let ordinal = 1;
+    if (seen.has(hostname)) {
+      ordinals ??= new Map();
+      ordinal = (ordinals.get(hostname) ?? 1) + 1;
+      ordinals.set(hostname, ordinal);
+    } else {
+      seen.add(hostname);
+    }
+    into.push(withoutEndpoints(service, registry, unclusteredServiceId(registry, hostname, ordinal)));
   }
-  return twice;
-}
-
-function hasDuplicates(list: readonly string[]): boolean {
-  return list.length > 1 && new Set(list).size !== list.length;
-}
-
-function sameList(a: readonly string[], b: readonly string[] | undefined): boolean {
-  if (a === b) return true;
-  if (b === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Ports compare as a set of name/port/protocol; a missing list is the empty set. */
-export function samePortSet(a: readonly Port[] | undefined, b: readonly Port[] | undefined): boolean {
-  const left = a ?? [];
-  const right = b ?? [];
-  if (left.length === right.length) {
-    let inOrder = true;
-    for (let i = 0; i < left.length && inOrder; i++) inOrder = samePort(left[i] as Port, right[i] as Port);
-    if (inOrder) return true;
-  }
-  const leftKeys = new Set(left.map(portKey));
-  const rightKeys = new Set(right.map(portKey));
-  if (leftKeys.size !== rightKeys.size) return false;
-  for (const key of rightKeys) if (!leftKeys.has(key)) return false;
-  return true;
-}
-
-function samePort(a: Port, b: Port): boolean {
-  return a.port === b.port && a.name === b.name && a.protocol === b.protocol;
-}
-
-function portKey(port: Port): string {
-  // The name's length makes the key unambiguous whatever characters the name and protocol hold.
-  const name = port.name ?? '';
-  return `${port.port}:${name.length}:${name}${port.protocol ?? ''}`;
 }

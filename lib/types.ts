@@ -41,6 +41,11 @@ export interface RegistrySnapshot {
 }
 
 export interface MergedService extends Omit<Service, 'endpoints'> {
+  /**
+   * Unique within the view and stable across revisions: a clustered hostname's id is the hostname;
+   * an unclustered entry's is `<registry>/<hostname>`, `#2`, `#3`... for the registry's duplicates.
+   */
+  id: string;
   /** The registry whose service object was kept. */
   registry: string;
   /** Only on services of registries with a clusterId. */

@@ -4,8 +4,9 @@
  */
 import createError, { type HttpError, isHttpError } from 'http-errors';
 import {
+  GenerationLimitError,
   RegistryNotFoundError,
-  SnapshotGoneError,
+  SettingsTooLargeError,
   StaleGenerationError,
   StoreUnavailableError,
 } from '#store/errors.ts';
@@ -47,12 +48,10 @@ const GENERIC_CODES: Record<number, string> = {
 export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof RegistryNotFoundError) return notFound(error.message, 'RegistryNotFound');
   if (error instanceof StaleGenerationError) return apiError(409, 'StaleGeneration', error.message);
+  if (error instanceof GenerationLimitError) return apiError(409, 'GenerationLimit', error.message);
+  if (error instanceof SettingsTooLargeError) return apiError(413, 'PayloadTooLarge', error.message);
   if (error instanceof StoreUnavailableError) {
     return apiError(503, 'StoreUnavailable', error.message, { 'Retry-After': '1' });
-  }
-  if (error instanceof SnapshotGoneError) {
-    // Snapshots kept being replaced while this read fetched them: a retry will see a settled state.
-    return apiError(503, 'Busy', 'snapshots changed while being read, try again', { 'Retry-After': '1' });
   }
   if (!isHttpError(error)) return undefined;
   if (typeof (error as Partial<ApiError>).code === 'string' && error.message.startsWith('{"error"')) {

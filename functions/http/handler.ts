@@ -26,6 +26,11 @@ export interface HandlerOptions {
   /** Who may call the route; checked before anything else is read. */
   auth: Scope;
   jsonBody?: boolean;
+  /**
+   * false: the route negotiates and compresses its own bodies (the merged-view routes keep compressed
+   * bytes per view), so the per-response compression middleware is left out.
+   */
+  compress?: boolean;
   /** Where ingest-token digests are looked up (the route's store); defaults to the deployment's store. */
   store?: { getIngestTokenDigest(name: string): Promise<string | null> };
 }
@@ -36,17 +41,21 @@ export function httpHandler(
 ) {
   const stack = middy<HttpEvent, HttpResult, Error, Context & { principal?: Principal }>()
     .use(requestLog())
-    .use(httpHeaderNormalizer())
-    .use(
-      httpContentNegotiation({
-        parseCharsets: false,
-        parseLanguages: false,
-        parseMediaTypes: false,
-        availableEncodings: ['br', 'gzip', 'deflate', 'identity'],
-        failOnMismatch: false,
-      }),
-    )
-    .use(httpContentEncoding())
+    .use(httpHeaderNormalizer());
+  if (options.compress !== false) {
+    stack
+      .use(
+        httpContentNegotiation({
+          parseCharsets: false,
+          parseLanguages: false,
+          parseMediaTypes: false,
+          availableEncodings: ['br', 'gzip', 'deflate', 'identity'],
+          failOnMismatch: false,
+        }),
+      )
+      .use(httpContentEncoding());
+  }
+  stack
     .use(httpCors({ origins: (process.env.CORS_ORIGINS ?? '*').split(','), exposeHeaders: 'ETag' }))
     .use(httpSecurityHeaders())
     .use(

@@ -12,7 +12,7 @@ export const handler = httpHandler(
     const parsed = parseWith(schema, event.body);
     if (!parsed.ok) throw badRequest(parsed.message, 'InvalidBody');
     const { services, generation } = parsed.value;
-    return json(200, await store.putSnapshot(name, services, generation));
+    return json(200, await store.putSnapshot(name, services, generation === undefined ? {} : { generation }));
   },
   { auth: 'ingest', jsonBody: true },
 );

@@ -8,7 +8,7 @@ import type { Limits } from '#lib/limits.ts';
 import { resolveRefreshSettings } from '#lib/source-schema.ts';
 import type { Service } from '#lib/types.ts';
 import { RegistryNotFoundError, StaleGenerationError } from '#store/errors.ts';
-import type { RegistryRecord, RegistryStore } from '#store/registry-store.ts';
+import type { RegistryRecord, RegistryStore } from '#store/port.ts';
 import { fetchServices, type SecretResolver, SourceError } from '../sources/index.ts';
 
 export type RefreshOutcome =
@@ -50,14 +50,20 @@ export async function refreshRegistry(record: RegistryRecord, deps: RefreshDeps)
     });
   } catch (error) {
     const message = error instanceof SourceError ? error.message : 'the source failed unexpectedly';
-    if (!(await store.recordRefresh(record.name, { checkedAt, error: message }))) {
+    if (
+      !(await store.recordRefresh(record.name, {
+        incarnation: record.incarnation,
+        checkedAt,
+        error: message,
+      }))
+    ) {
       throw new RegistryNotFoundError(record.name);
     }
     return { registry: record.name, outcome: 'failed', generation: current, error: message };
   }
   const hash = contentHash(services);
   if (record.snapshot?.contentHash === hash) {
-    if (!(await store.recordRefresh(record.name, { checkedAt })))
+    if (!(await store.recordRefresh(record.name, { incarnation: record.incarnation, checkedAt })))
       throw new RegistryNotFoundError(record.name);
     return { registry: record.name, outcome: 'unchanged', generation: record.snapshot.generation };
   }
@@ -65,14 +71,18 @@ export async function refreshRegistry(record: RegistryRecord, deps: RefreshDeps)
     // The generation after the one whose hash was compared: if anything was stored meanwhile, this
     // write is refused instead of storing the same content twice.
     const next = (current ?? 0) + 1;
-    const written = await store.putSnapshot(record.name, services, next, { contentHash: hash, checkedAt });
+    const written = await store.putSnapshot(record.name, services, {
+      generation: next,
+      contentHash: hash,
+      refresh: { incarnation: record.incarnation, checkedAt },
+    });
     return { registry: record.name, outcome: 'updated', generation: written.generation };
   } catch (error) {
     if (!(error instanceof StaleGenerationError)) throw error;
     // Another refresh stored the same content first: nothing changed after all.
     const latest = await store.getRegistry(record.name);
     if (latest?.snapshot?.contentHash === hash) {
-      await store.recordRefresh(record.name, { checkedAt });
+      await store.recordRefresh(record.name, { incarnation: record.incarnation, checkedAt });
       return { registry: record.name, outcome: 'unchanged', generation: latest.snapshot.generation };
     }
     // A push raced ahead of this refresh: the pushed snapshot is newer, nothing is lost.
@@ -91,7 +101,7 @@ export function isDue(record: RegistryRecord, now: number): boolean {
 /** Refreshes every due registry, at most `concurrency` at a time; one failure never stops the rest. */
 export async function refreshDue(deps: RefreshDeps & { concurrency: number }): Promise<RefreshOutcome[]> {
   const now = (deps.now?.() ?? new Date()).getTime();
-  const { registries } = await deps.store.listRegistries();
+  const registries = await deps.store.listRegistries();
   const due = registries.filter((record) => isDue(record, now));
   const outcomes: RefreshOutcome[] = [];
   let next = 0;

@@ -4,7 +4,7 @@ import { registryView } from './registry-view.ts';
 
 export const handler = httpHandler(
   async () => {
-    const { revision, registries } = await store.listRegistries();
+    const [{ revision }, registries] = await Promise.all([store.currentRevision(), store.listRegistries()]);
     return json(200, { revision, registries: registries.map(registryView) });
   },
   { auth: 'read' },

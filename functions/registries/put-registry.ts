@@ -5,7 +5,7 @@ import { registryNameParam } from '#http/params.ts';
 import { registryBodySchema } from '#lib/registry-schema.ts';
 import { parseWith } from '#lib/schemas.ts';
 import { store } from '#store/client.ts';
-import type { RegistrySettings } from '#store/registry-store.ts';
+import type { RegistrySettings } from '#store/port.ts';
 import { registryView } from './registry-view.ts';
 
 export const handler = httpHandler(

@@ -1,4 +1,4 @@
-import type { RegistryRecord } from '#store/registry-store.ts';
+import type { RegistryRecord } from '#store/port.ts';
 
 /** A registry as the API shows it: settings, position and its current snapshot's generation. */
 export function registryView(record: RegistryRecord) {
@@ -7,6 +7,6 @@ export function registryView(record: RegistryRecord) {
     ...rest,
     generation: snapshot?.generation ?? null,
     serviceCount: snapshot?.serviceCount ?? 0,
-    snapshotAt: snapshot?.storedAt ?? null,
+    snapshotAt: snapshot?.snapshotAt ?? null,
   };
 }

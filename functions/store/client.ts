@@ -1,11 +1,13 @@
 /**
- * The one DynamoDB client of a function instance, built at module scope so warm invocations reuse its
+ * The deployment's store, built at first use (so importing a handler module needs no TABLE_NAME, and
+ * tests can build handlers with another store), then reused by every warm invocation with its
  * connections. Endpoint and credentials come from the standard AWS settings: `AWS_ENDPOINT_URL` points
  * it at DynamoDB Local or LocalStack.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoRegistryStore } from './dynamodb-store.ts';
+import { DynamoRegistryStore } from './dynamodb/index.ts';
+import type { RegistryStore } from './port.ts';
 
 export function createDocumentClient(endpoint?: string): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
@@ -25,7 +27,40 @@ export function tableName(): string {
   return name;
 }
 
-export const store = new DynamoRegistryStore(createDocumentClient(), tableName(), {
-  onCleanupError: (error) =>
-    console.warn(JSON.stringify({ level: 'WARN', message: 'snapshot cleanup failed', error: String(error) })),
-});
+export const DEFAULT_HISTORY_RETENTION_SECONDS = 3600;
+
+/** `''` or unset means the default; anything but a positive integer is a start-up error naming it. */
+export function historyRetentionSeconds(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.HISTORY_RETENTION_SECONDS;
+  if (raw === undefined || raw === '') return DEFAULT_HISTORY_RETENTION_SECONDS;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`HISTORY_RETENTION_SECONDS must be a positive integer (seconds), got "${raw}"`);
+  }
+  return value;
+}
+
+const retention = historyRetentionSeconds();
+let instance: RegistryStore | undefined;
+const dynamo = (): RegistryStore => {
+  instance ??= new DynamoRegistryStore(createDocumentClient(), tableName(), {
+    historyRetentionSeconds: retention,
+  });
+  return instance;
+};
+
+export const store: RegistryStore = {
+  putRegistry: (...args) => dynamo().putRegistry(...args),
+  getRegistry: (...args) => dynamo().getRegistry(...args),
+  listRegistries: () => dynamo().listRegistries(),
+  deleteRegistry: (...args) => dynamo().deleteRegistry(...args),
+  getIngestTokenDigest: (...args) => dynamo().getIngestTokenDigest(...args),
+  setIngestTokenDigest: (...args) => dynamo().setIngestTokenDigest(...args),
+  putSnapshot: (...args) => dynamo().putSnapshot(...args),
+  recordRefresh: (...args) => dynamo().recordRefresh(...args),
+  updateFreshness: (...args) => dynamo().updateFreshness(...args),
+  currentRevision: () => dynamo().currentRevision(),
+  viewState: (...args) => dynamo().viewState(...args),
+  loadSnapshots: (...args) => dynamo().loadSnapshots(...args),
+  sweep: (...args) => dynamo().sweep(...args),
+};

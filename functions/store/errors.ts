@@ -28,14 +28,6 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-/** A snapshot was superseded (its chunks deleted) while it was being read; read the view again. */
-export class SnapshotGoneError extends Error {
-  override readonly name = 'SnapshotGoneError';
-  constructor(readonly snapshotId: string) {
-    super(`snapshot ${snapshotId} was superseded while being read`);
-  }
-}
-
 /** A generation at the largest one the store can count to: the registry can take no newer snapshot. */
 export class GenerationLimitError extends Error {
   override readonly name = 'GenerationLimitError';
@@ -63,5 +55,17 @@ export class RevisionExpiredError extends Error {
   override readonly name = 'RevisionExpiredError';
   constructor(readonly revision: number) {
     super(`revision ${revision} is older than the retained history; read the current view again`);
+  }
+}
+
+/** Settings that would not fit in one stored registry item (DynamoDB's 400 KB), e.g. a huge caData. */
+export class SettingsTooLargeError extends Error {
+  override readonly name = 'SettingsTooLargeError';
+  constructor(
+    readonly registry: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`the settings of registry "${registry}" take ${bytes} bytes; at most ${limit} can be stored`);
   }
 }

@@ -303,7 +303,7 @@ describe('the database fails under a running stack', () => {
       );
       console.log(`#   final generations (outcome of that push): ${finals.join('; ')}`);
       console.log(
-        `#   table: ${table.snapshots} current snapshots complete, ${table.orphans} unreferenced chunks (left for the sweep after its grace period)`,
+        `#   table: ${table.snapshots} current snapshots complete, ${table.orphans} unreferenced chunks (history, or unflipped writes; removed by the sweep after the retention or grace period)`,
       );
     } finally {
       running = false;
@@ -416,21 +416,24 @@ async function chunkAudit(
   const dump = await dumpTable(endpoint);
   const items = dump.text.split('\n').map((line) => JSON.parse(line));
   const chunks = new Set<string>();
-  const pointers: { name: string; id: string; chunkCount: number }[] = [];
+  const pointers: { name: string; id: string }[] = [];
   for (const item of items) {
     const pk = item.pk?.S as string;
     const sk = item.sk?.S as string;
     if (pk.startsWith('SNAPSHOT#')) chunks.add(`${pk.slice('SNAPSHOT#'.length)}|${sk}`);
     const pointer = item.snapshot?.M;
-    if (pk === 'REGISTRY' && pointer) {
-      pointers.push({ name: item.name.S, id: pointer.id.S, chunkCount: Number(pointer.chunkCount.N) });
-    }
+    if (pk === 'REGISTRY' && pointer) pointers.push({ name: item.name.S, id: pointer.id.S });
   }
   const missing: string[] = [];
   let referenced = 0;
-  for (const { name, id, chunkCount } of pointers) {
-    for (let i = 0; i < chunkCount; i++) {
-      const key = `${name}|${id}#${String(i).padStart(5, '0')}`;
+  // A snapshot id is `<uuid>.<service chunks>.<endpoint chunks>` (functions/store/dynamodb/keys.ts).
+  for (const { id } of pointers) {
+    const [uuid, serviceChunks, endpointChunks] = id.split('.');
+    const keys = [
+      ...Array.from({ length: Number(serviceChunks) }, (_, i) => `${uuid}|S#${String(i).padStart(4, '0')}`),
+      ...Array.from({ length: Number(endpointChunks) }, (_, i) => `${uuid}|E#${String(i).padStart(4, '0')}`),
+    ];
+    for (const key of keys) {
       if (chunks.has(key)) referenced++;
       else missing.push(key);
     }

@@ -74,7 +74,9 @@ describe('a registry pulled from an HTTP source', () => {
     assert.deepEqual(changed.body, { registry: 'pulled', outcome: 'updated', generation: 2 });
     assert.deepEqual(same.body, { registry: 'pulled', outcome: 'unchanged', generation: 2 });
     assert.equal(registry.generation, 2);
-    assert.ok(registry.checkedAt > registry.snapshotAt);
+    // Check times are on GET /registries/{name}; GET /services shows only what its revision follows.
+    const { body: record } = await call('GET', '/registries/pulled');
+    assert.ok(record.checkedAt > registry.snapshotAt);
     assert.deepEqual(hostnames, ['b.example.com']);
   });
 

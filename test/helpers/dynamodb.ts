@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, beforeEach } from 'node:test';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import {
   type DynamoDbLocal,
   LOCAL_CREDENTIALS,
@@ -78,22 +78,29 @@ export function withTestTables(onTable: (table: TestTable) => void = () => {}): 
   };
 }
 
-/** The sort keys (`<snapshot id>#<index>`) of every stored chunk of a registry, read directly. */
-export async function chunkKeys(table: TestTable, registry: string): Promise<string[]> {
-  const keys: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.documents.send(
-      new QueryCommand({
-        TableName: table.name,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `SNAPSHOT#${registry}` },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) keys.push(String(item.sk));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return keys;
+/**
+ * Every stored snapshot chunk, read directly (a Scan: test tables are small), as snapshot uuid →
+ * chunk sort keys (`S#0000`, `E#0000`...).
+ */
+export async function storedChunks(table: TestTable): Promise<Map<string, string[]>> {
+  const chunks = new Map<string, string[]>();
+  for (const item of await scanAll(table)) {
+    const pk = String(item.pk);
+    if (!pk.startsWith('SNAPSHOT#')) continue;
+    const uuid = pk.slice('SNAPSHOT#'.length);
+    chunks.set(uuid, [...(chunks.get(uuid) ?? []), String(item.sk)]);
+  }
+  return chunks;
+}
+
+/** Every item of the table, read directly. */
+export async function scanAll(table: TestTable): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for await (const page of paginateScan(
+    { client: table.documents },
+    { TableName: table.name, ConsistentRead: true },
+  )) {
+    items.push(...(page.Items ?? []));
+  }
+  return items;
 }

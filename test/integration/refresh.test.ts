@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { staleAt } from '#lib/freshness.ts';
 import type { Service } from '#lib/types.ts';
-import { DynamoRegistryStore } from '#store/dynamodb-store.ts';
+import { DynamoRegistryStore } from '#store/dynamodb/index.ts';
 import { MergedViewCache } from '../../functions/query/merged-view.ts';
 import { refreshDue, refreshRegistry } from '../../functions/refresh/refresh.ts';
 import { envSecretResolver } from '../../functions/sources/index.ts';
@@ -23,8 +24,10 @@ async function record(name: string) {
   return found;
 }
 
+/** The merged view's status of a registry; `now`: after the freshness sweep has run at that time. */
 async function statusOf(name: string, now?: number) {
-  const view = JSON.parse((await new MergedViewCache(store).current(now ? { now } : {})).json);
+  if (now !== undefined) await store.updateFreshness(new Date(now));
+  const view = JSON.parse((await new MergedViewCache(store).current()).json);
   return { view, registry: view.registries.find((r: { name: string }) => r.name === name) };
 }
 
@@ -49,7 +52,7 @@ describe('refreshing one registry', () => {
     );
     const { registry } = await statusOf('pulled');
     assert.equal(registry.status, 'ok');
-    assert.ok(registry.checkedAt >= registry.snapshotAt);
+    assert.ok(((await record('pulled')).checkedAt ?? '') >= registry.snapshotAt);
   });
 
   test('a failure keeps the last good snapshot, records the error, and a later success clears it', async () => {
@@ -98,11 +101,14 @@ describe('freshness', () => {
     await store.putSnapshot('fresh', services('new'));
     const cache = new MergedViewCache(store);
     const now = Date.now();
-    const before = JSON.parse((await cache.current({ now })).json);
-    const laterView = await cache.current({ now: now + 31_000 });
+    await store.updateFreshness(new Date(now));
+    const beforeView = await cache.current();
+    const before = JSON.parse(beforeView.json);
+    const beforeEtag = beforeView.etag;
+    await store.updateFreshness(new Date(now + 31_000));
+    const laterView = await cache.current();
     const later = JSON.parse(laterView.json);
-    const excluded = JSON.parse((await cache.current({ now: now + 31_000, excludeStale: true })).json);
-    const beforeEtag = (await cache.current({ now })).etag;
+    const excluded = JSON.parse((await cache.current({ excludeStale: true })).json);
     assert.deepEqual(
       before.registries.map((r: { status: string }) => r.status),
       ['ok', 'ok'],
@@ -117,10 +123,7 @@ describe('freshness', () => {
       excluded.services.map((s: Service) => s.hostname),
       ['new.example.com'],
     );
-    assert.equal(
-      later.registries[0].staleAt,
-      new Date(Date.parse(later.registries[0].snapshotAt) + 30_000).toISOString(),
-    );
+    assert.equal(staleAt(await record('pushed')), Date.parse(later.registries[0].snapshotAt) + 30_000);
   });
 
   test('an unchanged refresh confirms the snapshot, so it does not turn stale', async () => {
@@ -160,7 +163,10 @@ describe('the scheduled refresh', () => {
       source: { type: 'http', url: `${server.url}/recent` },
       refreshSeconds: 600,
     });
-    await store.recordRefresh('recent', { checkedAt: new Date().toISOString() });
+    await store.recordRefresh('recent', {
+      incarnation: (await record('recent')).incarnation,
+      checkedAt: new Date().toISOString(),
+    });
     await store.putRegistry('pushed', {});
     const outcomes = await refreshDue({ store, resolveSecret, timeoutMs: 2_000, concurrency: 2 });
     const asked = server.requests.map((r) => r.url.pathname).sort();

@@ -4,16 +4,16 @@
  * drops). Whatever point the write reached — between its chunks and its pointer flip, in the middle of
  * its chunks, right after the flip — readers see the old snapshot or the new one, complete, and the
  * chunks nobody points at are removed: at once when the database is reachable for the cleanup, else
- * by the sweep of a later write.
+ * by the sweep once their grace period (never flipped) or retention (superseded) has passed.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { Service } from '#lib/types.ts';
-import { DynamoRegistryStore } from '#store/dynamodb-store.ts';
+import { DynamoRegistryStore } from '#store/dynamodb/index.ts';
 import { StoreUnavailableError } from '#store/errors.ts';
 import { MergedViewCache } from '../../functions/query/merged-view.ts';
-import { chunkKeys, type TestTable, withTestTables } from '../helpers/dynamodb.ts';
+import { scanAll, storedChunks, type TestTable, withTestTables } from '../helpers/dynamodb.ts';
 
 let table: TestTable;
 
@@ -77,14 +77,20 @@ const services = (count: number, tag: string): Service[] =>
     labels: { generation: tag, filler: randomBytes(24).toString('hex') },
   }));
 
-async function chunkIds(registry: string): Promise<Map<string, number>> {
+/** Stored snapshots (by uuid) and their chunk counts. */
+async function chunkIds(): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
-  for (const key of await chunkKeys(table, registry)) {
-    const id = key.slice(0, key.lastIndexOf('#'));
-    ids.set(id, (ids.get(id) ?? 0) + 1);
-  }
+  for (const [uuid, keys] of await storedChunks(table)) ids.set(uuid, keys.length);
   return ids;
 }
+
+const gcMarkers = async () => (await scanAll(table)).filter((item) => item.pk === 'GC');
+
+/** The sweep as the housekeeping function runs it, once the grace period of unflipped writes is over. */
+const GRACE_SECONDS = 60;
+const RETENTION_SECONDS = 3600;
+const sweepAfter = (store: DynamoRegistryStore, seconds: number) =>
+  store.sweep(new Date(Date.now() + (seconds + 1) * 1000));
 
 /** What a reader gets: the generation tags of the served services (all one tag when whole). */
 async function served(
@@ -111,13 +117,14 @@ describe('snapshot writes interrupted by a failing database', () => {
     const store = new DynamoRegistryStore(table.documents, table.name, { chunkBytes: CHUNK_BYTES });
     await store.putRegistry('a', {});
     await store.putSnapshot('a', services(SIZE, 'g1'));
-    const before = await chunkIds('a');
+    const before = await chunkIds();
     // Only the flip is lost (a connection reset); the cleanup that follows gets through.
     fault = (operation) => (operation === 'flip' ? 'once' : undefined);
     await expectUnavailable(store.putSnapshot('a', services(SIZE, 'g2')));
     heal();
     assert.deepEqual(await served(store), { tags: ['g1'], count: SIZE, generation: 1 });
-    assert.deepEqual(await chunkIds('a'), before, 'the interrupted write left chunks behind');
+    assert.deepEqual(await chunkIds(), before, 'the interrupted write left chunks behind');
+    assert.deepEqual(await gcMarkers(), [], 'nor its pending marker');
     console.log(
       `# flip lost: ${[...before.values()][0]} chunks of the old snapshot kept, the new chunks removed at once`,
     );
@@ -128,7 +135,7 @@ describe('snapshot writes interrupted by a failing database', () => {
     await store.putRegistry('a', {});
     await store.putSnapshot('a', services(SIZE, 'g1'));
     fault = (operation) => (operation === 'flip' ? 'lose-answer' : undefined);
-    const outcome = await store.putSnapshot('a', services(SIZE, 'g2'), 2).then(
+    const outcome = await store.putSnapshot('a', services(SIZE, 'g2'), { generation: 2 }).then(
       (write) => `answered ${JSON.stringify(write)}`,
       (error: unknown) => `failed with ${(error as Error).name}`,
     );
@@ -140,86 +147,95 @@ describe('snapshot writes interrupted by a failing database', () => {
     console.log(`# flip applied, answer lost: the write ${outcome}; g${now.generation} served whole`);
   });
 
-  test('dies between the chunks and the flip, database gone: old snapshot served; the next write sweeps the orphans', async () => {
+  test('dies between the chunks and the flip, database gone: old snapshot served; the sweep removes the orphans after the grace period', async () => {
     const store = new DynamoRegistryStore(table.documents, table.name, {
       chunkBytes: CHUNK_BYTES,
-      orphanGraceMs: 0,
+      orphanGraceSeconds: GRACE_SECONDS,
     });
     await store.putRegistry('a', {});
     await store.putSnapshot('a', services(SIZE, 'g1'));
     fault = (operation) => (operation === 'flip' ? 'die' : undefined);
     await expectUnavailable(store.putSnapshot('a', services(SIZE, 'g2')));
     heal();
-    const afterCrash = await chunkIds('a');
+    const afterCrash = await chunkIds();
     assert.equal(afterCrash.size, 2, 'the old snapshot and the orphaned new one');
     assert.deepEqual(await served(store), { tags: ['g1'], count: SIZE, generation: 1 });
-    await store.putSnapshot('a', services(SIZE, 'g3'));
-    const afterSweep = await chunkIds('a');
+    await sweepAfter(store, 0);
+    assert.equal((await chunkIds()).size, 2, 'within the grace period the write may still be in flight');
+    await sweepAfter(store, GRACE_SECONDS);
+    const afterSweep = await chunkIds();
     assert.equal(afterSweep.size, 1, 'only the current snapshot is left');
+    assert.deepEqual(await gcMarkers(), []);
+    await store.putSnapshot('a', services(SIZE, 'g3'));
     assert.deepEqual(await served(store), { tags: ['g3'], count: SIZE, generation: 2 });
     console.log(
       `# database gone before the flip: ${[...afterCrash.values()].join(' + ')} chunks after the crash, ` +
-        `${[...afterSweep.values()].join('')} after the next write`,
+        `${[...afterSweep.values()].join('')} after the sweep`,
     );
   });
 
-  test('dies in the middle of the chunk batches: nothing visible; the next write sweeps the partial chunks', async () => {
+  test('dies in the middle of the chunk batches: nothing visible; the sweep removes the partial chunks after the grace period', async () => {
     const store = new DynamoRegistryStore(table.documents, table.name, {
       chunkBytes: CHUNK_BYTES,
-      orphanGraceMs: 0,
+      orphanGraceSeconds: GRACE_SECONDS,
     });
     await store.putRegistry('a', {});
     await store.putSnapshot('a', services(SIZE, 'g1'));
-    const chunksPerSnapshot = [...(await chunkIds('a')).values()][0] ?? 0;
+    const chunksPerSnapshot = [...(await chunkIds()).values()][0] ?? 0;
     assert.ok(chunksPerSnapshot > 25, `${chunksPerSnapshot} chunks: more than one batch`);
     seen = [];
     fault = (operation, index) => (operation === 'put-chunks' && index === 2 ? 'die' : undefined);
     await expectUnavailable(store.putSnapshot('a', services(SIZE, 'g2')));
     heal();
-    const partial = await chunkIds('a');
+    const partial = await chunkIds();
     assert.equal(partial.size, 2);
     assert.deepEqual(await served(store), { tags: ['g1'], count: SIZE, generation: 1 });
+    await sweepAfter(store, GRACE_SECONDS);
+    assert.equal((await chunkIds()).size, 1);
+    assert.deepEqual(await gcMarkers(), []);
     await store.putSnapshot('a', services(SIZE, 'g3'));
-    assert.equal((await chunkIds('a')).size, 1);
     assert.deepEqual(await served(store), { tags: ['g3'], count: SIZE, generation: 2 });
     console.log(
       `# died after 1 of ${Math.ceil(chunksPerSnapshot / 25)} chunk batches: ${[...partial.values()].join(' + ')} chunks, then swept`,
     );
   });
 
-  test('dies right after the flip, before the sweep: the new snapshot is served whole; the old one is swept later', async () => {
+  test('dies right after the flip: the new snapshot is served whole; the old one is kept for the retention, then swept', async () => {
     const store = new DynamoRegistryStore(table.documents, table.name, {
       chunkBytes: CHUNK_BYTES,
-      orphanGraceMs: 0,
+      orphanGraceSeconds: GRACE_SECONDS,
     });
     await store.putRegistry('a', {});
     await store.putSnapshot('a', services(SIZE, 'g1'));
-    // The flip goes through; the database dies at the first request after it (the sweep's query).
+    // The flip goes through; the database dies at the first request after it.
     let flipped = false;
     fault = (operation) => {
       if (flipped) return 'die';
       if (operation === 'flip') flipped = true;
       return undefined;
     };
-    // The write itself is complete: whether it reports success depends on the cleanup being best-effort.
+    // The flip is the write's last request: nothing after it can fail the write.
     const outcome = await store.putSnapshot('a', services(SIZE, 'g2')).then(
       (write) => `answered ${JSON.stringify(write)}`,
       (error: unknown) => `failed with ${(error as Error).name}`,
     );
     heal();
+    assert.equal(outcome, 'answered {"registry":"a","generation":2,"serviceCount":400}');
     assert.deepEqual(await served(store), { tags: ['g2'], count: SIZE, generation: 2 });
-    assert.equal((await chunkIds('a')).size, 2, 'the superseded snapshot is still there');
-    await store.putSnapshot('a', services(SIZE, 'g3'));
-    assert.equal((await chunkIds('a')).size, 1);
+    await sweepAfter(store, GRACE_SECONDS);
+    assert.equal((await chunkIds()).size, 2, 'the superseded snapshot is kept for the history');
+    await sweepAfter(store, RETENTION_SECONDS);
+    assert.equal((await chunkIds()).size, 1);
+    assert.deepEqual(await served(store), { tags: ['g2'], count: SIZE, generation: 2 });
     console.log(
-      `# died after the flip: the write ${outcome}; g2 served whole, the old chunks swept by the next write`,
+      `# died after the flip: the write ${outcome}; g2 served whole, the old chunks swept after the retention`,
     );
   });
 
   test('readers during a write that dies mid-way always see one whole snapshot', async () => {
     const store = new DynamoRegistryStore(table.documents, table.name, {
       chunkBytes: CHUNK_BYTES,
-      orphanGraceMs: 0,
+      orphanGraceSeconds: GRACE_SECONDS,
     });
     const reader = new DynamoRegistryStore(table.documents, table.name);
     await store.putRegistry('a', {});

@@ -1,11 +1,17 @@
+/**
+ * What only the DynamoDB store can show (the rules both stores share are in store-contract.test.ts):
+ * chunking past the item limit, the bytes and requests each path costs, TTL and GC markers, atomic
+ * replacement under concurrent readers, and a view that survives an unreadable snapshot.
+ */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Service } from '#lib/types.ts';
-import { DynamoRegistryStore } from '#store/dynamodb-store.ts';
-import { RegistryNotFoundError, StaleGenerationError } from '#store/errors.ts';
+import { DynamoRegistryStore } from '#store/dynamodb/index.ts';
 import { MergedViewCache } from '../../functions/query/merged-view.ts';
-import { chunkKeys, type TestTable, withTestTables } from '../helpers/dynamodb.ts';
+import { scanAll, storedChunks, type TestTable, withTestTables } from '../helpers/dynamodb.ts';
 
 let table: TestTable;
 let store: DynamoRegistryStore;
@@ -21,140 +27,105 @@ const services = (count: number, tag: string, withEndpoints = 0): Service[] =>
     address: `10.0.${(i >> 8) & 255}.${i & 255}`,
     ports: [{ name: 'http', port: 80, protocol: 'HTTP' }],
     labels: { generation: tag },
-    endpoints: Array.from({ length: withEndpoints }, (_, e) => ({
-      address: `10.1.${e}.${i & 255}`,
-      port: 8080,
-      // Random pod ids, as real clusters have: they keep gzip honest.
-      labels: { app: `svc-${i}`, pod: `svc-${i}-${randomBytes(9).toString('hex')}` },
-    })),
+    ...(withEndpoints > 0
+      ? {
+          endpoints: Array.from({ length: withEndpoints }, (_, e) => ({
+            address: `10.1.${e}.${i & 255}`,
+            port: 8080,
+            // Random pod ids, as real clusters have: they keep gzip honest.
+            labels: { app: `svc-${i}`, pod: `svc-${i}-${randomBytes(9).toString('hex')}` },
+          })),
+        }
+      : {}),
   }));
 
-describe('registries', () => {
-  test('are listed in the order of first creation, and an update keeps the position', async () => {
-    await store.putRegistry('b', {});
-    await store.putRegistry('a', { clusterId: 'c1' });
-    const update = await store.putRegistry('b', { clusterId: 'c2' });
-    const list = await store.listRegistries();
-    assert.equal(update.created, false);
-    assert.deepEqual(
-      list.registries.map((r) => [r.name, r.clusterId]),
-      [
-        ['b', 'c2'],
-        ['a', 'c1'],
-      ],
-    );
-  });
+const uuidOf = (id: string | undefined) => id?.split('.')[0] ?? assert.fail('no snapshot id');
 
-  test('deleted and created again go to the end', async () => {
-    await store.putRegistry('a', {});
-    await store.putRegistry('b', {});
-    assert.equal(await store.deleteRegistry('a'), true);
-    await store.putRegistry('a', {});
-    const list = await store.listRegistries();
-    assert.deepEqual(
-      list.registries.map((r) => r.name),
-      ['b', 'a'],
-    );
-  });
+/** The DynamoDB requests (and their consumed-capacity-free count) one call makes. */
+async function requestsOf<T>(call: () => Promise<T>): Promise<{ result: T; requests: number }> {
+  const before = table.requests();
+  const result = await call();
+  return { result, requests: table.requests() - before };
+}
 
-  test('every change bumps the revision, and an identical PUT does not', async () => {
-    const r0 = (await store.listRegistries()).revision;
-    await store.putRegistry('a', { provider: 'Kubernetes' });
-    const r1 = (await store.listRegistries()).revision;
-    await store.putRegistry('a', { provider: 'Kubernetes' });
-    const r2 = (await store.listRegistries()).revision;
-    await store.putSnapshot('a', services(1, 'x'));
-    const r3 = (await store.listRegistries()).revision;
-    assert.ok(r1 > r0);
-    assert.equal(r2, r1);
-    assert.ok(r3 > r2);
-  });
-
-  test('deleting an unknown registry says so', async () => {
-    assert.equal(await store.deleteRegistry('nope'), false);
-  });
-});
-
-describe('snapshots', () => {
-  test('get the next generation when the client gives none', async () => {
-    await store.putRegistry('a', {});
-    const first = await store.putSnapshot('a', services(2, 'g1'));
-    const second = await store.putSnapshot('a', services(3, 'g2'));
-    assert.deepEqual([first.generation, second.generation], [1, 2]);
-    assert.equal(second.serviceCount, 3);
-  });
-
-  test('with a generation not newer than the stored one are rejected and change nothing', async () => {
-    await store.putRegistry('a', {});
-    await store.putSnapshot('a', services(2, 'g5'), 5);
-    const before = await store.listRegistries();
-    await assert.rejects(store.putSnapshot('a', services(1, 'g5b'), 5), StaleGenerationError);
-    await assert.rejects(store.putSnapshot('a', services(1, 'g4'), 4), StaleGenerationError);
-    const afterwards = await store.listRegistries();
-    assert.equal(afterwards.revision, before.revision);
-    assert.equal(afterwards.registries[0]?.snapshot?.generation, 5);
-    assert.equal((await chunkKeys(table, 'a')).length, before.registries[0]?.snapshot?.chunkCount);
-  });
-
-  test('for an unknown registry are rejected', async () => {
-    await assert.rejects(store.putSnapshot('ghost', services(1, 'x')), RegistryNotFoundError);
-  });
-
+describe('snapshots on DynamoDB', () => {
   test('far over the 400 KB item limit are chunked and read back whole', async () => {
     await store.putRegistry('big', { clusterId: 'c1' });
     const big = services(5_000, 'g1', 8);
     const written = await store.putSnapshot('big', big);
-    const [record] = (await store.listRegistries()).registries;
-    assert.ok(record?.snapshot);
-    const loaded = await store.loadSnapshots([record.snapshot]);
+    const record = await store.getRegistry('big');
+    const id = record?.snapshot?.id ?? assert.fail('no snapshot');
+    const chunks = (await storedChunks(table)).get(uuidOf(id)) ?? [];
+    const loaded = await store.loadSnapshots([id], { endpoints: true });
+    const json = Buffer.byteLength(JSON.stringify(big));
     console.log(
-      `# 5,000 services: ${(record.snapshot.jsonBytes / 1e6).toFixed(2)} MB JSON, ` +
-        `${(record.snapshot.storedBytes / 1e3).toFixed(0)} KB stored in ${record.snapshot.chunkCount} chunks`,
+      `# 5,000 services × 8 endpoints: ${(json / 1e6).toFixed(2)} MB JSON in ${chunks.length} chunks`,
     );
     assert.equal(written.serviceCount, 5_000);
-    assert.ok(record.snapshot.jsonBytes > 400 * 1024 * 4);
-    assert.ok(record.snapshot.storedBytes > 400 * 1024, 'the compressed snapshot alone exceeds one item');
-    assert.ok(record.snapshot.chunkCount > 1, 'expected several chunks');
-    assert.deepEqual(loaded.get(record.snapshot.id), big);
+    assert.ok(json > 400 * 1024 * 4);
+    assert.ok(chunks.length > 1, 'expected several chunks');
+    assert.deepEqual(loaded.get(id), big);
   });
 
-  test('superseded chunks are removed once the new snapshot is in place', async () => {
+  test('without endpoints, a load reads at most half the bytes of the whole snapshot', async () => {
+    await store.putRegistry('big', { clusterId: 'c1' });
+    await store.putSnapshot('big', services(5_000, 'g1', 8));
+    const id = (await store.getRegistry('big'))?.snapshot?.id ?? assert.fail('no snapshot');
+    const bytes = new Map<string, number>();
+    for (const item of await scanAll(table)) {
+      if (String(item.pk) !== `SNAPSHOT#${uuidOf(id)}`) continue;
+      const part = String(item.sk).slice(0, 1);
+      bytes.set(part, (bytes.get(part) ?? 0) + (item.data as Uint8Array).length);
+    }
+    const servicesOnly = bytes.get('S') ?? 0;
+    const whole = servicesOnly + (bytes.get('E') ?? 0);
+    const bare = await store.loadSnapshots([id]);
+    console.log(
+      `# services view reads ${servicesOnly} of ${whole} stored bytes (${((100 * servicesOnly) / whole).toFixed(0)}%)`,
+    );
+    assert.ok(servicesOnly <= whole / 2);
+    assert.equal(bare.get(id)?.length, 5_000);
+    assert.ok(bare.get(id)?.every((service) => service.endpoints === undefined));
+  });
+
+  test('an ingest whose chunks fit one batch costs 3 requests: BatchGet, BatchWrite, TransactWrite', async () => {
+    await store.putRegistry('a', {});
+    const { requests } = await requestsOf(() => store.putSnapshot('a', services(5_000, 'g1')));
+    assert.equal(requests, 3);
+  });
+
+  test('a superseded snapshot keeps its chunks for the retention and leaves a GC marker', async () => {
     const small = new DynamoRegistryStore(table.documents, table.name, { chunkBytes: 256 });
     await small.putRegistry('a', {});
     await small.putSnapshot('a', services(200, 'g1'));
+    const old = uuidOf((await small.getRegistry('a'))?.snapshot?.id);
     await small.putSnapshot('a', services(100, 'g2'));
-    const [record] = (await small.listRegistries()).registries;
-    const keys = await chunkKeys(table, 'a');
-    assert.ok(record?.snapshot && record.snapshot.chunkCount > 1);
-    assert.equal(keys.length, record.snapshot.chunkCount);
-    assert.ok(keys.every((key) => key.startsWith(`${record.snapshot?.id}#`)));
+    const current = uuidOf((await small.getRegistry('a'))?.snapshot?.id);
+    const markers = (await scanAll(table)).filter((item) => item.pk === 'GC');
+    const before = await storedChunks(table);
+    await small.sweep(new Date(Date.now() + 3_601_000));
+    const after = await storedChunks(table);
+    assert.deepEqual(
+      markers.map((marker) => [String(marker.snapshotId).split('.')[0], marker.kind]),
+      [[old, 'superseded']],
+    );
+    assert.deepEqual([...before.keys()].sort(), [old, current].sort());
+    assert.deepEqual([...after.keys()], [current]);
   });
 
-  test('are deleted with their registry', async () => {
+  test('are removed with their registry once the retention has passed', async () => {
     await store.putRegistry('a', {});
     await store.putSnapshot('a', services(10, 'g1'));
     await store.deleteRegistry('a');
-    assert.deepEqual(await chunkKeys(table, 'a'), []);
-  });
-
-  test('a write interrupted before its pointer flip leaves the old snapshot served and its orphans swept', async () => {
-    const sweeping = new DynamoRegistryStore(table.documents, table.name, { orphanGraceMs: 0 });
-    await sweeping.putRegistry('a', {});
-    await sweeping.putSnapshot('a', services(3, 'g1'));
-    // Interrupt: write the chunks of a new snapshot but never flip (what a crash in between leaves).
-    const writeChunks = (
-      sweeping as unknown as { writeChunks(n: string, id: string, c: Uint8Array[]): Promise<void> }
-    ).writeChunks.bind(sweeping);
-    await writeChunks('a', 'orphan-snapshot', [new Uint8Array([1, 2, 3])]);
-    const view = new MergedViewCache(sweeping);
-    const served = JSON.parse((await view.current()).json);
+    const retained = await storedChunks(table);
+    await store.sweep(new Date(Date.now() + 3_601_000));
+    assert.equal(retained.size, 1);
+    assert.deepEqual(await storedChunks(table), new Map());
     assert.deepEqual(
-      served.services.map((s: Service) => s.labels?.generation),
-      ['g1', 'g1', 'g1'],
+      (await scanAll(table)).filter((item) => item.pk === 'GC'),
+      [],
+      'no marker left',
     );
-    await sweeping.putSnapshot('a', services(1, 'g2'));
-    const keys = await chunkKeys(table, 'a');
-    assert.ok(!keys.some((key) => key.startsWith('orphan-snapshot#')));
   });
 
   test('are replaced atomically: concurrent readers see one generation at a time', async () => {
@@ -174,26 +145,76 @@ describe('snapshots', () => {
         const tags = new Set(body.services.map((s: Service) => s.labels?.generation));
         assert.equal(tags.size, 1, `mixed generations in one read: ${[...tags].join(', ')}`);
         assert.equal(body.services.length, 300);
+        assert.deepEqual(body.errors, []);
         reads++;
       }
     });
     await Promise.all([writer, ...readers]);
-    console.log(`# ${reads} reads during 15 replacements, each from a single generation`);
+    console.log(`# ${reads} reads during 15 replacements, each from a single generation, none failed`);
     assert.ok(reads > 0);
+  });
+
+  test('an unreadable snapshot is reported in errors and the other registries are served', async () => {
+    await store.putRegistry('broken', { clusterId: 'c1' });
+    await store.putRegistry('fine', { clusterId: 'c2' });
+    await store.putSnapshot('broken', services(3, 'lost'));
+    await store.putSnapshot('fine', services(2, 'kept'));
+    const lost = uuidOf((await store.getRegistry('broken'))?.snapshot?.id);
+    await table.documents.send(
+      new DeleteCommand({ TableName: table.name, Key: { pk: `SNAPSHOT#${lost}`, sk: 'S#0000' } }),
+    );
+    const body = JSON.parse((await new MergedViewCache(store).current()).json);
+    assert.deepEqual(
+      body.services.map((s: Service) => s.labels?.generation),
+      ['kept', 'kept'],
+    );
+    assert.deepEqual(
+      body.errors.map((e: { registry: string }) => e.registry),
+      ['broken'],
+    );
   });
 });
 
-describe('merged view', () => {
-  test('a warm query when nothing changed costs one DynamoDB request', async () => {
+describe('history on DynamoDB', () => {
+  test('the table deletes superseded revisions by TTL on expiresAt', async () => {
+    const ttl = await table.client.send(new DescribeTimeToLiveCommand({ TableName: table.name }));
+    assert.deepEqual(
+      [ttl.TimeToLiveDescription?.AttributeName, ttl.TimeToLiveDescription?.TimeToLiveStatus],
+      ['expiresAt', 'ENABLED'],
+    );
+  });
+
+  test('a superseded revision expires at the end of the retention after it was superseded', async () => {
+    let clock = Date.parse('2026-06-01T12:00:00.000Z');
+    const timed = new DynamoRegistryStore(table.documents, table.name, {
+      historyRetentionSeconds: 120,
+      now: () => new Date(clock),
+    });
+    await timed.putRegistry('a', {});
+    clock += 5_000;
+    await timed.putRegistry('b', {});
+    const revisions = (await scanAll(table)).filter((item) => String(item.sk).startsWith('REV#'));
+    const first = revisions.find((item) => item.revision === 1);
+    assert.deepEqual(
+      [first?.supersededAt, first?.expiresAt],
+      ['2026-06-01T12:00:05.000Z', Date.parse('2026-06-01T12:02:05.000Z') / 1000],
+    );
+  });
+});
+
+describe('the merged view on DynamoDB', () => {
+  test('a warm query when nothing changed costs one request, of the meta item only', async () => {
     await store.putRegistry('c1', { clusterId: 'cluster-1' });
-    await store.putRegistry('c2', { clusterId: 'cluster-2' });
+    await store.putRegistry('c2', {
+      clusterId: 'cluster-2',
+      source: { type: 'http', url: 'https://x.example.com' },
+    });
     await store.putSnapshot('c1', services(50, 'a'));
     await store.putSnapshot('c2', services(50, 'b'));
     const view = new MergedViewCache(store);
     const cold = await view.current();
-    const before = table.requests();
-    const warm = await view.current();
-    assert.equal(table.requests() - before, 1);
+    const { result: warm, requests } = await requestsOf(() => view.current());
+    assert.equal(requests, 1);
     assert.equal(warm, cold);
   });
 
@@ -205,9 +226,9 @@ describe('merged view', () => {
     const view = new MergedViewCache(store);
     await view.current();
     await store.putSnapshot('c2', services(6, 'c'));
-    const before = table.requests();
-    const fresh = JSON.parse((await view.current()).json);
-    assert.equal(table.requests() - before, 2, 'one Query and one BatchGetItem');
+    const { result, requests } = await requestsOf(() => view.current());
+    const fresh = JSON.parse(result.json);
+    assert.equal(requests, 3, 'the meta item, the view item and one BatchGetItem of the new chunks');
     assert.equal(fresh.services.length, 6);
     assert.deepEqual(fresh.services[0].clusterVIPs, { 'cluster-1': '10.0.0.0', 'cluster-2': '10.0.0.0' });
   });

@@ -66,7 +66,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 12);
+    assert.equal(functions.length, 16);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -81,11 +81,14 @@ describe('the packaged localstack template', () => {
     assert.deepEqual(routes, [
       'DELETE /registries/{name}',
       'GET /',
+      'GET /changes',
+      'GET /conflicts',
       'GET /openapi.json',
       'GET /registries',
       'GET /registries/{name}',
       'GET /services',
       'GET /services/{hostname}',
+      'POST /preview',
       'POST /registries/{name}/refresh',
       'POST /registries/{name}/token',
       'PUT /registries/{name}',
@@ -95,17 +98,35 @@ describe('the packaged localstack template', () => {
 
   test('gives each function only the DynamoDB actions it uses, on that table only', () => {
     const expected: Record<string, string[]> = {
-      QueryRole: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
-      RefreshRole: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-      RegistryReadRole: ['dynamodb:GetItem', 'dynamodb:Query'],
-      IngestRole: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-      RegistryWriteRole: [
+      QueryRole: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+      RefreshRole: [
+        'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
+      ],
+      RegistryReadRole: ['dynamodb:GetItem', 'dynamodb:Query'],
+      IngestRole: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+      ],
+      RegistryWriteRole: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'dynamodb:UpdateItem',
+      ],
+      HousekeepingRole: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
       ],
     };
     for (const [name, actions] of Object.entries(expected)) {
@@ -122,9 +143,35 @@ describe('the packaged localstack template', () => {
     }
     const roleOf = (fn: string) => resources[fn]?.Properties.Role['Fn::GetAtt'][0];
     assert.equal(roleOf('GetServicesLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('GetChangesLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('GetConflictsLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('PostPreviewLambdaFunction'), 'QueryRole');
     assert.equal(roleOf('PutSnapshotLambdaFunction'), 'IngestRole');
     assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
     assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');
+    assert.equal(roleOf('HousekeepingLambdaFunction'), 'HousekeepingRole');
+  });
+
+  test('runs the housekeeping every minute, with no access to SSM', () => {
+    const rules = ofType('AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    const housekeeping = rules.find((rule) =>
+      JSON.stringify(rule.Targets).includes('HousekeepingLambdaFunction'),
+    );
+    assert.equal(housekeeping?.ScheduleExpression, 'rate(1 minute)');
+    assert.ok(!JSON.stringify(resources.HousekeepingRole).includes('ssm:'));
+  });
+
+  test('has TTL on expiresAt, for superseded revisions', () => {
+    const [[, table] = []] = ofType('AWS::DynamoDB::Table');
+    assert.deepEqual(table?.Properties.TimeToLiveSpecification, {
+      AttributeName: 'expiresAt',
+      Enabled: true,
+    });
+  });
+
+  test("lets the change feed outlast its longest wait (20 s) within API Gateway's 30 s", () => {
+    const timeout = resources.GetChangesLambdaFunction?.Properties.Timeout;
+    assert.ok(timeout >= 25 && timeout <= 30, `timeout ${timeout}`);
   });
 
   test('runs the refresh every minute and lets it read only its own SSM parameters', () => {

@@ -17,92 +17,9 @@ import type {
   Service,
 } from '#lib/types.ts';
 import { deepFreeze } from '../helpers/factories.ts';
+import { fuzzRuns, snapshotPartsArb, snapshotsArb } from '../helpers/merge-arbitraries.ts';
 
 const NUM_RUNS = fuzzRuns(process.env.FUZZ_RUNS);
-
-function fuzzRuns(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 200;
-  const runs = Number(raw);
-  if (!Number.isSafeInteger(runs) || runs <= 0)
-    throw new Error(`FUZZ_RUNS must be a positive integer: ${raw}`);
-  return runs;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Generators: small pools, so hostnames, cluster ids, addresses and ports collide often. Plain
-// prototypes, as JSON.parse gives, so that structuredClone copies compare equal.
-
-const PORT_POOL: readonly Port[] = [
-  { name: 'http', port: 80, protocol: 'HTTP' },
-  { name: 'grpc', port: 9090, protocol: 'GRPC' },
-  { port: 443 },
-  { name: 'https', port: 443, protocol: 'HTTPS' },
-];
-
-const portArb: fc.Arbitrary<Port> = fc.record(
-  {
-    name: fc.constantFrom('http', 'grpc', 'tcp'),
-    port: fc.constantFrom(80, 443, 9090),
-    protocol: fc.constantFrom('HTTP', 'GRPC', 'TCP'),
-  },
-  { requiredKeys: ['port'], noNullPrototype: true },
-);
-
-const portsArb: fc.Arbitrary<Port[]> = fc.oneof(
-  // A shuffled subset of a fixed pool: often the same set in another order.
-  fc.shuffledSubarray([...PORT_POOL], { maxLength: 3 }).map((ports) => ports.map((port) => ({ ...port }))),
-  fc.array(portArb, { maxLength: 3 }),
-);
-
-const serviceArb: fc.Arbitrary<Service> = fc.record(
-  {
-    hostname: fc.constantFrom('a.svc', 'b.svc', 'c.svc', 'd.svc', '__proto__', 'constructor'),
-    address: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.1.0.1', '', 'fd00::1'),
-    ports: portsArb,
-    namespace: fc.constantFrom('default', 'prod'),
-    serviceAccounts: fc.array(fc.constantFrom('sa-a', 'sa-b', 'sa-c', 'sa-d'), { maxLength: 4 }),
-    resolution: fc.constantFrom('ClientSideLB', 'DNSLB', 'Passthrough'),
-    meshExternal: fc.boolean(),
-    labels: fc.dictionary(fc.constantFrom('app', 'version'), fc.constantFrom('x', 'y'), {
-      maxKeys: 2,
-      noNullPrototype: true,
-    }),
-    endpoints: fc.array(
-      fc.record(
-        { address: fc.constantFrom('10.9.0.1', '10.9.0.2'), port: fc.constantFrom(8080, 8443) },
-        { noNullPrototype: true },
-      ),
-      { maxLength: 2 },
-    ),
-  },
-  { requiredKeys: ['hostname'], noNullPrototype: true },
-);
-
-const snapshotPartsArb = fc.record(
-  {
-    clusterId: fc.constantFrom('', 'c1', 'c2', 'c3', '__proto__'),
-    services: fc.array(serviceArb, { maxLength: 6 }),
-    error: fc.constantFrom('timeout', 'connection refused', ''),
-  },
-  { requiredKeys: [], noNullPrototype: true },
-);
-
-/** Registries named r0, r1, ... in registration order; errors are rarer than healthy snapshots. */
-const snapshotsArb: fc.Arbitrary<RegistrySnapshot[]> = fc
-  .array(
-    fc.tuple(snapshotPartsArb, fc.nat(3)).map(([parts, roll]) => {
-      const { error, ...rest } = parts;
-      return roll === 0 && error !== undefined ? { ...rest, error } : rest;
-    }),
-    { maxLength: 7 },
-  )
-  .map((list) =>
-    list.map((parts, index): RegistrySnapshot => {
-      const { clusterId, ...body } = parts;
-      const name = `r${index}`;
-      return { registry: clusterId === undefined ? { name } : { name, clusterId }, ...body };
-    }),
-  );
 
 // ---------------------------------------------------------------------------------------------------
 // Helpers shared by the properties.
@@ -153,6 +70,13 @@ function samePorts(a: readonly Port[] | undefined, b: readonly Port[] | undefine
   return JSON.stringify(portSetOf(a)) === JSON.stringify(portSetOf(b));
 }
 
+/** `<registry>/<hostname>`, with `#n` for the registry's n-th entry of that hostname from the 2nd on. */
+function referenceUnclusteredId(registry: string, list: readonly Service[], index: number): string {
+  const hostname = list[index]?.hostname ?? '';
+  const ordinal = list.slice(0, index + 1).filter((service) => service.hostname === hostname).length;
+  return ordinal === 1 ? `${registry}/${hostname}` : `${registry}/${hostname}#${ordinal}`;
+}
+
 interface ModelSlot {
   kept: Service;
   keptRegistry: string;
@@ -173,9 +97,14 @@ function referenceAggregate(snapshots: readonly RegistrySnapshot[]): Aggregate {
       continue;
     }
     const clusterId = snapshot.registry.clusterId;
-    for (const service of snapshot.services ?? []) {
+    const list = snapshot.services ?? [];
+    for (const [index, service] of list.entries()) {
       if (clusterId === undefined || clusterId === '') {
-        output.push({ ...stripEndpoints(service), registry });
+        output.push({
+          ...stripEndpoints(service),
+          registry,
+          id: referenceUnclusteredId(registry, list, index),
+        });
         continue;
       }
       const address = service.address ?? '';
@@ -236,6 +165,7 @@ function referenceAggregate(snapshots: readonly RegistrySnapshot[]): Aggregate {
     const merged: MergedService = {
       ...fields,
       registry: entry.keptRegistry,
+      id: entry.kept.hostname,
       clusterVIPs: Object.fromEntries(entry.vips.map(([id, address]) => [id, address])),
     };
     if (entry.accounts !== undefined) merged.serviceAccounts = entry.accounts;
@@ -356,9 +286,10 @@ describe('aggregateServices properties', () => {
         const expected = healthy(snapshots)
           .filter((snapshot) => !isClustered(snapshot))
           .flatMap((snapshot) =>
-            (snapshot.services ?? []).map((service) => ({
+            (snapshot.services ?? []).map((service, index, list) => ({
               ...stripEndpoints(service),
               registry: snapshot.registry.name,
+              id: referenceUnclusteredId(snapshot.registry.name, list, index),
             })),
           );
 
@@ -431,6 +362,83 @@ describe('aggregateServices properties', () => {
         // Assess
         for (const merged of result.services) assert.equal(Object.hasOwn(merged, 'endpoints'), false);
       }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe('aggregateServices id properties', () => {
+  test('every id is unique within the view', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Act
+        const result = aggregateServices(snapshots);
+
+        // Assess
+        const ids = result.services.map((merged) => merged.id);
+        assert.equal(new Set(ids).size, ids.length);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('the same input gives the same ids', () => {
+    fc.assert(
+      fc.property(snapshotsArb, (snapshots) => {
+        // Prepare
+        const copy = structuredClone(snapshots);
+
+        // Act
+        const first = aggregateServices(snapshots);
+        const second = aggregateServices(copy);
+
+        // Assess
+        assert.deepEqual(
+          second.services.map((merged) => merged.id),
+          first.services.map((merged) => merged.id),
+        );
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  test('a registry changing leaves the ids of entries it has no hostname of unchanged', () => {
+    fc.assert(
+      fc.property(
+        snapshotsArb.filter((snapshots) => snapshots.length > 0),
+        fc.nat(),
+        snapshotPartsArb,
+        (snapshots, pick, parts) => {
+          // Prepare
+          const index = pick % snapshots.length;
+          const before = snapshots[index] as RegistrySnapshot;
+          const { clusterId, ...body } = parts;
+          const name = before.registry.name;
+          const after: RegistrySnapshot = {
+            registry: clusterId === undefined ? { name } : { name, clusterId },
+            ...body,
+          };
+          const changed = snapshots.with(index, after);
+          const touched = new Set(
+            [before, after].flatMap((snapshot) =>
+              (snapshot.services ?? []).map((service) => service.hostname),
+            ),
+          );
+          const untouched = (services: readonly MergedService[]) =>
+            new Map(
+              services
+                .filter((merged) => !touched.has(merged.hostname))
+                .map((merged) => [merged.id, `${merged.registry} ${merged.hostname}`]),
+            );
+
+          // Act
+          const first = aggregateServices(snapshots);
+          const second = aggregateServices(changed);
+
+          // Assess
+          assert.deepEqual(untouched(second.services), untouched(first.services));
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
   });

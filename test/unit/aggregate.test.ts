@@ -146,7 +146,7 @@ describe('aggregateServices, registries without a cluster id', () => {
     const result = aggregateServices(snapshots);
 
     // Assess
-    assert.deepEqual(result.services, [{ ...entry, registry: 'consul' }]);
+    assert.deepEqual(result.services, [{ ...entry, registry: 'consul', id: 'consul/db.consul' }]);
     assert.equal(Object.hasOwn(result.services[0] ?? {}, 'clusterVIPs'), false);
   });
 
@@ -580,6 +580,89 @@ describe('aggregateServices, service accounts', () => {
 
     // Assess
     assert.deepEqual(result.services[0]?.serviceAccounts, ['sa-a', 'sa-a']);
+  });
+});
+
+describe('aggregateServices, ids', () => {
+  test('a clustered hostname has the hostname as its id', () => {
+    // Prepare
+    const snapshots = [
+      clustered('cluster-1', [service(HELLO)]),
+      clustered('cluster-2', [service(HELLO), service(WORLD)]),
+    ];
+
+    // Act
+    const result = aggregateServices(snapshots);
+
+    // Assess
+    assert.deepEqual(
+      result.services.map((merged) => merged.id),
+      [HELLO, WORLD],
+    );
+  });
+
+  test('a clustered hostname keeps its id when another registry is kept', () => {
+    // Prepare
+    const first = clustered('cluster-1', [service(HELLO, { address: '10.0.0.1' })]);
+    const second = clustered('cluster-2', [service(HELLO, { address: '10.1.0.1' })]);
+    const before = aggregateServices([first, second]);
+
+    // Act
+    const after = aggregateServices([failing('cluster-1', 'timeout', { clusterId: 'cluster-1' }), second]);
+
+    // Assess
+    assert.equal(after.services[0]?.registry, 'cluster-2');
+    assert.equal(after.services[0]?.id, before.services[0]?.id);
+    assert.equal(after.services[0]?.id, HELLO);
+  });
+
+  test('an unclustered entry has its registry and hostname as its id', () => {
+    // Prepare
+    const snapshots = [unclustered('consul', [service('a.consul'), service('b.consul')])];
+
+    // Act
+    const result = aggregateServices(snapshots);
+
+    // Assess
+    assert.deepEqual(
+      result.services.map((merged) => merged.id),
+      ['consul/a.consul', 'consul/b.consul'],
+    );
+  });
+
+  test("a registry's later entries with the same hostname get ordinals from #2 on", () => {
+    // Prepare
+    const snapshots = [
+      unclustered('consul', [
+        service('db.consul'),
+        service('x.consul'),
+        service('db.consul'),
+        service('db.consul'),
+      ]),
+    ];
+
+    // Act
+    const result = aggregateServices(snapshots);
+
+    // Assess
+    assert.deepEqual(
+      result.services.map((merged) => merged.id),
+      ['consul/db.consul', 'consul/x.consul', 'consul/db.consul#2', 'consul/db.consul#3'],
+    );
+  });
+
+  test('the same hostname in an unclustered and a clustered registry gives two different ids', () => {
+    // Prepare
+    const snapshots = [unclustered('consul', [service(HELLO)]), clustered('cluster-1', [service(HELLO)])];
+
+    // Act
+    const result = aggregateServices(snapshots);
+
+    // Assess
+    assert.deepEqual(
+      result.services.map((merged) => merged.id),
+      [`consul/${HELLO}`, HELLO],
+    );
   });
 });
 

@@ -1,0 +1,21 @@
+/**
+ * `npm run bench`: every bench/*.bench.ts in turn. Each file runs in a process of its own so that
+ * one file's heap does not slow the next; each ratio is of two timings taken in the same process.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('./', import.meta.url));
+const files = readdirSync(here)
+  .filter((file) => file.endsWith('.bench.ts'))
+  .sort();
+let failed = false;
+for (const file of files) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', `${here}${file}`], { stdio: 'inherit' });
+  if (run.status !== 0) {
+    console.error(`${file}: exited with ${run.status ?? run.signal}`);
+    failed = true;
+  }
+}
+process.exitCode = failed ? 1 : 0;

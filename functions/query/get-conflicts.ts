@@ -1,0 +1,46 @@
+/** GET /conflicts[?hostname=]: the current view's conflicts, grouped per hostname and field. */
+
+import { badRequest } from '#http/errors.ts';
+import { httpHandler } from '#http/handler.ts';
+import type { ConflictsBody } from '#lib/api-types.ts';
+import { hostname as hostnameSchema } from '#lib/schemas.ts';
+import { store } from '#store/client.ts';
+import type { RegistryStore } from '#store/port.ts';
+import { compress } from './encoding.ts';
+import { groupConflicts } from './merge-lib.ts';
+import { codingOf, encodedResponse } from './respond.ts';
+import { ViewCache } from './view-cache.ts';
+
+const COMPRESS_FROM_BYTES = 1024;
+
+export function makeHandler(deps: { store: RegistryStore; views?: ViewCache }) {
+  const views = deps.views ?? new ViewCache(deps.store);
+  return httpHandler(
+    async (event) => {
+      const raw = event.queryStringParameters?.hostname;
+      let hostname: string | undefined;
+      if (raw !== undefined) {
+        const parsed = raw.length <= 253 ? hostnameSchema.safeParse(raw) : undefined;
+        if (!parsed?.success)
+          throw badRequest('hostname must be a DNS name of at most 253 characters', 'InvalidHostname');
+        hostname = parsed.data;
+      }
+      const view = await views.current('all');
+      const body: ConflictsBody = {
+        revision: view.revision,
+        conflicts: groupConflicts(view.aggregate.conflicts, hostname),
+      };
+      const text = JSON.stringify(body);
+      const coding = codingOf(event);
+      const page =
+        coding === 'identity' || text.length < COMPRESS_FROM_BYTES
+          ? { body: text, coding: 'identity' as const }
+          : { body: compress(text, coding), coding };
+      const etag = `${view.etag.slice(0, -1)}-c${hostname ? `-${hostname}` : ''}"`;
+      return encodedResponse(event, etag, page);
+    },
+    { auth: 'read', store: deps.store, compress: false },
+  );
+}
+
+export const handler = makeHandler({ store });
