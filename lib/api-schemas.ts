@@ -6,6 +6,7 @@
  * contract test instead of slipping into clients unannounced.
  */
 import { z } from 'zod';
+import type { ChangesBody, ConflictsBody, PreviewBody, ServicesBody, ServicesPageBody } from './api-types.ts';
 import { sourceSchema } from './source-schema.ts';
 import type { Conflict, MergedService, Port, RegistryError } from './types.ts';
 
@@ -26,7 +27,6 @@ export const mergedServiceSchema = z
   .strictObject({
     id: z
       .string()
-      .exactOptional()
       .meta({ description: 'Unique within the view, stable across revisions for the same entry' }),
     hostname: z.string(),
     address: z.string().exactOptional(),
@@ -76,11 +76,6 @@ export const registryStatusSchema = z
     snapshotAt: timestamp.nullable(),
     lastError: z.string().nullable(),
     skipped: skippedSchema.exactOptional(),
-    // Check times move every minute; they are leaving the merged view for GET /registries (issue 11).
-    confirmedAt: timestamp.nullable().exactOptional(),
-    staleAt: timestamp.nullable().exactOptional(),
-    checkedAt: timestamp.nullable().exactOptional(),
-    lastErrorAt: timestamp.nullable().exactOptional(),
   })
   .register(apiSchemas, {
     id: 'RegistryStatus',
@@ -96,9 +91,21 @@ export const mergedViewSchema = z
     registries: z.array(registryStatusSchema),
     total: z.int().min(0).exactOptional().meta({ description: 'Services in the whole view (paging)' }),
     next: z.string().exactOptional().meta({ description: 'Opaque cursor of the next page' }),
-    truncated: z.boolean().exactOptional(),
+    truncated: z
+      .literal(true)
+      .exactOptional()
+      .meta({ description: 'The whole view would not fit one response' }),
   })
   .register(apiSchemas, { id: 'MergedView' });
+
+export const servicesPageSchema = z
+  .strictObject({
+    revision,
+    services: z.array(mergedServiceSchema),
+    total: z.int().min(0),
+    next: z.string().exactOptional(),
+  })
+  .register(apiSchemas, { id: 'ServicesPage', description: 'A later page of GET /services (?cursor=)' });
 
 export const registryViewSchema = z
   .strictObject({
@@ -215,7 +222,13 @@ export const changesSchema = z
     from: revision,
     revision,
     changes: z.array(changeSchema),
-    registries: z.array(registryStatusSchema).exactOptional(),
+    registries: z.array(
+      z.strictObject({
+        name: z.string(),
+        change: z.enum(['added', 'updated', 'removed']),
+        registry: registryStatusSchema.exactOptional(),
+      }),
+    ),
   })
   .register(apiSchemas, { id: 'Changes' });
 
@@ -282,4 +295,9 @@ type Assignable<A extends B, B> = A;
 export type _MergedServiceInSync = Assignable<MergedService, z.infer<typeof mergedServiceSchema>>;
 export type _PortInSync = Assignable<Port, z.infer<typeof portSchema>>;
 export type _ConflictInSync = Assignable<Conflict, z.infer<typeof conflictSchema>>;
+export type _ServicesInSync = Assignable<ServicesBody, z.infer<typeof mergedViewSchema>>;
+export type _ServicesPageInSync = Assignable<ServicesPageBody, z.infer<typeof servicesPageSchema>>;
+export type _ChangesInSync = Assignable<ChangesBody, z.infer<typeof changesSchema>>;
+export type _ConflictsInSync = Assignable<ConflictsBody, z.infer<typeof conflictsSchema>>;
+export type _PreviewInSync = Assignable<PreviewBody, z.infer<typeof previewSchema>>;
 export type _RegistryErrorInSync = Assignable<RegistryError, z.infer<typeof registryErrorSchema>>;

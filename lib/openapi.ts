@@ -137,10 +137,10 @@ export const routes: RouteDoc[] = [
       { name: 'cursor', description: "A page's `next`", schema: { type: 'string' } },
     ],
     ok: {
-      200: { description: 'The merged view', schema: 'MergedView', etag: true },
+      200: { description: 'The merged view, or a later page of it', schema: 'MergedViewOrPage', etag: true },
       304: { description: 'Not modified (If-None-Match)', schema: null, etag: true },
     },
-    errors: { 400: ['InvalidQuery'], 410: ['RevisionNotFound', 'RevisionExpired'] },
+    errors: { 400: ['InvalidQuery', 'InvalidCursor'], 410: ['RevisionNotReached', 'RevisionExpired'] },
   },
   {
     method: 'get',
@@ -206,7 +206,7 @@ export const routes: RouteDoc[] = [
       { name: 'wait', description: 'Seconds to wait for a change', schema: { type: 'integer', maximum: 20 } },
     ],
     ok: { 200: { description: 'The changes', schema: 'Changes' } },
-    errors: { 400: ['InvalidQuery'], 410: ['RevisionNotFound', 'RevisionExpired'] },
+    errors: { 400: ['InvalidQuery'], 410: ['RevisionNotReached', 'RevisionExpired', 'ChangesTooLarge'] },
   },
   {
     method: 'get',
@@ -215,8 +215,11 @@ export const routes: RouteDoc[] = [
     summary: 'The conflicts of the merged view, per hostname and field',
     auth: 'read',
     query: [{ name: 'hostname', description: 'Only this hostname', schema: { type: 'string' } }],
-    ok: { 200: { description: 'The conflicts', schema: 'Conflicts' } },
-    errors: { 400: ['InvalidQuery'] },
+    ok: {
+      200: { description: 'The conflicts', schema: 'Conflicts', etag: true },
+      304: { description: 'Not modified (If-None-Match)', schema: null, etag: true },
+    },
+    errors: { 400: ['InvalidHostname'] },
   },
   {
     method: 'post',
@@ -300,7 +303,6 @@ export function routeErrors(route: RouteDoc): Record<number, Codes> {
     add(401, 'Unauthorized');
     add(403, 'Forbidden');
     add(503, 'StoreUnavailable');
-    if (route.auth === 'read') add(503, 'Busy');
     add(500, 'Internal');
   }
   if (route.body) {
@@ -330,6 +332,11 @@ function componentSchemas(): Record<string, object> {
   registry.add(sourceSchema, {
     id: 'Source',
     description: 'Where the scheduled refresh pulls services from',
+  });
+  registry.add(z.union([api.mergedViewSchema, api.servicesPageSchema]), {
+    id: 'MergedViewOrPage',
+    description:
+      'The first page (or the whole view) carries errors, conflicts and registries; later pages only services',
   });
   registry.add(z.looseObject({ openapi: z.string() }) as ZodType, {
     id: 'OpenApiDocument',

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { CliError } from '../client.ts';
 import type { ClientFactory } from '../main.ts';
-import { paint, print } from '../output.ts';
+import { paint, print, statusText } from '../output.ts';
 import type { Changes, MergedView } from '../types.ts';
 
 const CHANGE_STYLE = { added: 'green', updated: 'yellow', removed: 'red' } as const;
@@ -40,10 +40,12 @@ export function registerWatch(root: Command, client: ClientFactory): void {
             `${reply.revision} ${paint(CHANGE_STYLE[change.change], change.change.padEnd(7))} ${change.hostname} (${change.registry})`,
           );
         }
-        for (const registry of reply.registries ?? [])
-          print(`${reply.revision} registry ${registry.name} ${registry.status}`);
+        for (const entry of reply.registries) {
+          const status = entry.registry ? ` ${statusText(entry.registry.status)}` : '';
+          print(`${reply.revision} registry ${entry.name} ${entry.change}${status}`);
+        }
         since = reply.revision;
-        if (options.once && (reply.changes.length > 0 || (reply.registries ?? []).length > 0)) break;
+        if (options.once && (reply.changes.length > 0 || reply.registries.length > 0)) break;
       }
     });
 }

@@ -248,6 +248,46 @@ describe('GET /services and /services/{hostname}', () => {
   );
 });
 
+describe('GET /changes, GET /conflicts and POST /preview', () => {
+  test(
+    '200 with the changes since revision 0',
+    answers(200, 'GET /changes', () => ({ token: READER, query: { since: '0' } })),
+  );
+  test(
+    '400 InvalidQuery without since',
+    answers(400, 'GET /changes', () => ({ token: READER }), 'InvalidQuery'),
+  );
+  test(
+    '410 RevisionNotReached for a revision not reached yet',
+    answers(410, 'GET /changes', () => ({ token: READER, query: { since: '999999' } }), 'RevisionNotReached'),
+  );
+  test('200 with the conflicts per hostname', async () => {
+    const response = await expect(200, 'GET /conflicts', { token: READER });
+    assert.equal(response.body.conflicts[0].hostname, HOST);
+  });
+  test(
+    '400 InvalidHostname for a bad hostname filter',
+    answers(400, 'GET /conflicts', () => ({ token: READER, query: { hostname: 'a b' } }), 'InvalidHostname'),
+  );
+  test(
+    '200 with what a deletion would change',
+    answers(200, 'POST /preview', () => admin({ body: { registry: 'west', delete: true } })),
+  );
+  test(
+    '404 previewing an unknown registry',
+    answers(
+      404,
+      'POST /preview',
+      () => admin({ body: { registry: 'nope', delete: true } }),
+      'RegistryNotFound',
+    ),
+  );
+  test(
+    '400 InvalidBody for an invalid candidate',
+    answers(400, 'POST /preview', () => admin({ body: { registry: 'west', services: [{}] } }), 'InvalidBody'),
+  );
+});
+
 describe('DELETE /registries/{name}', () => {
   test(
     '204 deletes',

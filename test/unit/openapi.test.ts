@@ -72,7 +72,7 @@ describe('the contract check', () => {
   test('accepts a response that matches its documented schema', () => {
     const checked = checkResponse(
       'GET /services/{hostname}',
-      jsonResponse(200, { hostname: 'a.b', registry: 'r' }),
+      jsonResponse(200, { id: 'a.b', hostname: 'a.b', registry: 'r' }),
     );
     assert.equal(checked.body.hostname, 'a.b');
   });
@@ -82,7 +82,7 @@ describe('the contract check', () => {
       () =>
         checkResponse(
           'GET /services/{hostname}',
-          jsonResponse(200, { hostname: 'a.b', registry: 'r', extra: 1 }),
+          jsonResponse(200, { id: 'a.b', hostname: 'a.b', registry: 'r', extra: 1 }),
         ),
       /must NOT have additional properties/,
     );
