@@ -189,9 +189,8 @@ export const endpointsSchema = z
     revision,
     endpoints: z.array(endpointSchema),
     errors: z.array(registryErrorSchema),
-    total: z.int().min(0).exactOptional(),
-    next: z.string().exactOptional(),
-    truncated: z.boolean().exactOptional(),
+    truncated: z.literal(true).exactOptional().meta({ description: 'More endpoints than fit one response' }),
+    nextCursor: z.string().exactOptional().meta({ description: 'Pass as ?cursor= for the next page' }),
   })
   .register(apiSchemas, { id: 'Endpoints' });
 
@@ -200,11 +199,17 @@ export const workloadsSchema = z
     address: z.string(),
     revision,
     instances: z.array(z.strictObject({ hostname: z.string(), ...instanceFields })),
+    errors: z.array(registryErrorSchema),
   })
   .register(apiSchemas, { id: 'Workload' });
 
 export const serviceAccountsSchema = z
-  .strictObject({ hostname: z.string(), serviceAccounts: z.array(z.string()) })
+  .strictObject({
+    hostname: z.string(),
+    revision,
+    serviceAccounts: z.array(z.string()),
+    errors: z.array(registryErrorSchema),
+  })
   .register(apiSchemas, { id: 'ServiceAccounts' });
 
 export const changeSchema = z

@@ -12,7 +12,8 @@ export interface Limits {
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBodyBytes: 32 * 1024 * 1024,
   maxServicesPerSnapshot: 20_000,
-  maxEndpointsPerService: 5_000,
+  // A 2,600-pod Service with 2 ports is 5,200 endpoints; 20,000 leaves room for large real clusters.
+  maxEndpointsPerService: 20_000,
   maxPortsPerService: 128,
   maxLabels: 64,
   maxServiceAccounts: 64,

@@ -6,7 +6,7 @@
 import { type ZodType, z } from 'zod';
 import * as api from './api-schemas.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
-import { registryBodySchema } from './registry-schema.ts';
+import { registryBodySchemaFor } from './registry-schema.ts';
 import { snapshotBodySchema } from './schemas.ts';
 import { sourceSchema } from './source-schema.ts';
 
@@ -165,12 +165,18 @@ export const routes: RouteDoc[] = [
       { name: 'labels', description: 'k=v[,k=v...]: every pair must match', schema: { type: 'string' } },
       healthQuery,
       staleQuery,
+      { name: 'limit', description: 'At most this many endpoints per page', schema: { type: 'integer' } },
+      { name: 'cursor', description: "A page's `nextCursor`", schema: { type: 'string' } },
     ],
     ok: {
       200: { description: 'The endpoints', schema: 'Endpoints', etag: true },
       304: { description: 'Not modified (If-None-Match)', schema: null, etag: true },
     },
-    errors: { 400: ['InvalidHostname', 'InvalidQuery'], 404: ['ServiceNotFound'] },
+    errors: {
+      400: ['InvalidHostname', 'InvalidQuery', 'InvalidCursor'],
+      404: ['ServiceNotFound'],
+      406: ['ResponseTooLarge'],
+    },
   },
   {
     method: 'get',
@@ -328,7 +334,8 @@ function componentSchemas(): Record<string, object> {
     if (meta) registry.add(schema, meta);
   }
   registry.add(snapshotBodySchema(DEFAULT_LIMITS), { id: 'SnapshotBody' });
-  registry.add(registryBodySchema, { id: 'RegistryBody' });
+  // The stage only narrows where SSM references may point (a refinement JSON Schema cannot express).
+  registry.add(registryBodySchemaFor({ ssmPrefix: '/' }), { id: 'RegistryBody' });
   registry.add(sourceSchema, {
     id: 'Source',
     description: 'Where the scheduled refresh pulls services from',

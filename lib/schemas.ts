@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import { normalizeProtocol } from './protocol.ts';
 import type { Port, Service } from './types.ts';
 
 /** RFC 1123 label: lower case, digits and '-', 1-63 chars. Registry names live in URL paths. */
@@ -11,7 +12,8 @@ export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const HOSTNAME =
   /^(\*\.)?[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?)*\.?$/;
 const TOKEN = /^[A-Za-z0-9][-A-Za-z0-9_.]*$/;
-const LABEL_KEY = /^([A-Za-z0-9][-A-Za-z0-9_.]*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+/** A Kubernetes label key: an optional DNS-prefix and '/', then a name. */
+export const LABEL_KEY = /^([A-Za-z0-9][-A-Za-z0-9_.]*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 export const registryName = z.string().regex(DNS_LABEL, 'must be a DNS label (a-z, 0-9, "-", at most 63)');
 export const hostname = z
@@ -33,7 +35,10 @@ const labels = (limits: Limits) =>
 const port = z.strictObject({
   name: z.string().max(63).exactOptional(),
   port: z.int().min(1).max(65_535),
-  protocol: shortToken(32).exactOptional(),
+  // Canonical as Istio names it (`http` → `HTTP`), so pushed and pulled registries agree on ports.
+  protocol: shortToken(32)
+    .transform((value) => normalizeProtocol(value) ?? value)
+    .exactOptional(),
 });
 
 const endpoint = (limits: Limits) =>

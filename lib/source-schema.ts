@@ -3,11 +3,15 @@
  * Pure data: no I/O. Secrets are never stored inline, only as references resolved at refresh time.
  */
 import { z } from 'zod';
+import { SOURCE_SECRET_ENV_PREFIX, sourceSecretsSsmPrefix } from './config.ts';
 import { DNS_LABEL } from './schemas.ts';
 
-/** An environment variable name, e.g. `CONSUL_TOKEN`. */
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
-/** An SSM parameter name with its path, e.g. `/registry/consul/token`. */
+/**
+ * An environment variable a source secret may come from: `SOURCE_SECRET_*` only, so a reference can
+ * never name the function's own AWS credentials or the API tokens.
+ */
+const ENV_NAME = new RegExp(`^${SOURCE_SECRET_ENV_PREFIX}[A-Z0-9_]{1,200}$`);
+/** An SSM parameter name with its path, e.g. `/aggregate-registry/prod/sources/consul-token`. */
 const SSM_NAME = /^(\/[A-Za-z0-9_.-]+)+$/;
 /** A DNS name without wildcard or trailing dot, e.g. `cluster.local`. */
 const DNS_NAME =
@@ -22,9 +26,37 @@ const RESERVED_HEADERS = new Set([
   'content-length',
   'transfer-encoding',
   'connection',
+  'keep-alive',
   'upgrade',
   'te',
+  'trailer',
 ]);
+/**
+ * Headers that carry credentials: their values are stored and shown, so they must be secret
+ * references. A list for the common ones, and a pattern for the many vendor spellings
+ * (`X-Auth-Token`, `X-Vault-Token`, `Private-Token`, `X-Goog-Api-Key`...).
+ */
+const CREDENTIAL_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-api-key',
+  'api-key',
+  'x-consul-token',
+]);
+const CREDENTIAL_HEADER_PATTERN = /auth|token|key|secret|passw|cookie|session|credential|signature/i;
+
+export function isCredentialHeader(name: string): boolean {
+  return CREDENTIAL_HEADERS.has(name.toLowerCase()) || CREDENTIAL_HEADER_PATTERN.test(name);
+}
+
+/**
+ * Bounds that keep a registry item far below DynamoDB's 400 KB: the largest source is about 100 KB
+ * (caData 64 KiB, headers 16 KiB, three URLs, 100 namespaces).
+ */
+export const MAX_CA_DATA_CHARS = 64 * 1024;
+export const MAX_HEADERS_BYTES = 16 * 1024;
+export const MAX_HEADERS = 32;
 
 export const DEFAULT_REFRESH_SECONDS = 60;
 export const MIN_REFRESH_SECONDS = 10;
@@ -32,23 +64,63 @@ export const MAX_REFRESH_SECONDS = 86_400;
 /** maxAgeSeconds defaults to this many refresh periods. */
 export const DEFAULT_MAX_AGE_FACTOR = 3;
 
-const SECRET_REF_MESSAGE = 'must be a secret reference: {"fromEnv": "NAME"} or {"fromSsm": "/path/name"}';
+const SECRET_REF_MESSAGE =
+  'must be a secret reference: {"fromEnv": "SOURCE_SECRET_NAME"} or {"fromSsm": "/aggregate-registry/<stage>/sources/name"}';
 
+/** Where secret references may point; the stage comes from the deployment (lib/config.ts). */
+export interface SecretRules {
+  /** `/aggregate-registry/<stage>/sources/`: the only SSM path the refresh worker may read. */
+  ssmPrefix: string;
+}
+
+export function secretRulesFor(stage: string): SecretRules {
+  return { ssmPrefix: sourceSecretsSsmPrefix(stage) };
+}
+
+/**
+ * The shape of a reference. Where an SSM reference may point depends on the stage, so the rule is
+ * applied by `sourceSchemaFor`; the resolver checks both rules again (`secretRefProblem`).
+ */
 export const secretRef = z.union(
   [
     z.strictObject({
-      fromEnv: z.string().regex(ENV_NAME, 'must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)'),
+      fromEnv: z
+        .string()
+        .regex(
+          ENV_NAME,
+          `must be an environment variable named ${SOURCE_SECRET_ENV_PREFIX}* (upper case, digits, "_")`,
+        ),
     }),
     z.strictObject({
       fromSsm: z
         .string()
-        .max(2048)
-        .regex(SSM_NAME, 'must be an SSM parameter path such as "/registry/token"'),
+        .max(1011)
+        .regex(SSM_NAME, 'must be an SSM parameter path such as "/aggregate-registry/prod/sources/token"'),
     }),
   ],
   { error: SECRET_REF_MESSAGE },
 );
 export type SecretRef = z.infer<typeof secretRef>;
+
+/** Why a reference may not be resolved under `rules`, or undefined when it may. */
+export function secretRefProblem(ref: SecretRef, rules: SecretRules): string | undefined {
+  if ('fromEnv' in ref) {
+    return ENV_NAME.test(ref.fromEnv)
+      ? undefined
+      : `must be an environment variable named ${SOURCE_SECRET_ENV_PREFIX}*`;
+  }
+  if (!ref.fromSsm.startsWith(rules.ssmPrefix) || ref.fromSsm.length === rules.ssmPrefix.length) {
+    return `must be an SSM parameter under ${rules.ssmPrefix}`;
+  }
+  if (ref.fromSsm.split('/').some((part) => part === '.' || part === '..')) {
+    return 'must not contain "." or ".." path segments';
+  }
+  return undefined;
+}
+
+function isSecretRef(value: unknown): value is SecretRef {
+  return value !== null && typeof value === 'object' && ('fromEnv' in value || 'fromSsm' in value);
+}
 
 /**
  * An http(s) URL without user info: credentials belong in a secret reference, not in a URL that
@@ -64,16 +136,19 @@ const httpUrl = z
 
 const dnsName = z.string().max(253).regex(DNS_NAME, 'must be a DNS name such as "cluster.local"');
 
-/** Plain header values are for non-secret headers; anything sensitive should be a reference. */
+/** Plain header values are for non-secret headers; credential-bearing ones must be references. */
 const headerValue = z.union(
   [
     z
       .string()
-      .max(8192)
+      .max(4096)
       .regex(/^[^\r\n\0]*$/, 'must not contain line breaks'),
     secretRef,
   ],
-  { error: 'must be a string or a secret reference ({"fromEnv": "NAME"} or {"fromSsm": "/path/name"})' },
+  {
+    error:
+      'must be a string or a secret reference ({"fromEnv": "SOURCE_SECRET_NAME"} or {"fromSsm": "/aggregate-registry/<stage>/sources/name"})',
+  },
 );
 
 const headers = z
@@ -81,9 +156,20 @@ const headers = z
   .superRefine((value, ctx) => {
     const seen = new Set<string>();
     const names = Object.keys(value);
-    if (names.length > 32) ctx.addIssue({ code: 'custom', message: 'at most 32 headers' });
+    if (names.length > MAX_HEADERS)
+      ctx.addIssue({ code: 'custom', message: `at most ${MAX_HEADERS} headers` });
+    if (Buffer.byteLength(JSON.stringify(value)) > MAX_HEADERS_BYTES) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_HEADERS_BYTES} bytes in all` });
+    }
     for (const name of names) {
       const lower = name.toLowerCase();
+      if (isCredentialHeader(name) && typeof value[name] === 'string') {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'carries credentials and must be a secret reference, not a plain value',
+        });
+      }
       if (RESERVED_HEADERS.has(lower)) {
         ctx.addIssue({
           code: 'custom',
@@ -101,7 +187,7 @@ const headers = z
 /** base64 of PEM text, as `certificate-authority-data` in a kubeconfig. */
 const caData = z
   .string()
-  .max(512 * 1024)
+  .max(MAX_CA_DATA_CHARS)
   .refine((value) => {
     try {
       return atob(value.replace(/\s+/g, '')).includes('-----BEGIN CERTIFICATE-----');
@@ -149,6 +235,31 @@ export const sourceSchema = z.discriminatedUnion('type', [
 ]);
 
 export type Source = z.infer<typeof sourceSchema>;
+
+/** `sourceSchema` with the deployment's rule for where secret references may point. */
+export function sourceSchemaFor(rules: SecretRules) {
+  return sourceSchema.superRefine((source, ctx) => checkSecretRefs(source, rules, ctx));
+}
+
+/** Adds an issue at every secret reference of `source` that `rules` forbid. */
+export function checkSecretRefs(
+  source: Source,
+  rules: SecretRules,
+  ctx: z.RefinementCtx,
+  at: PropertyKey[] = [],
+) {
+  const visit = (value: unknown, path: PropertyKey[]) => {
+    if (isSecretRef(value)) {
+      const problem = secretRefProblem(value, rules);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [...at, ...path], message: problem });
+      return;
+    }
+    if (value !== null && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) visit(inner, [...path, key]);
+    }
+  };
+  visit(source, []);
+}
 export type HttpSource = z.infer<typeof httpSourceSchema>;
 export type KubernetesSource = z.infer<typeof kubernetesSourceSchema>;
 export type ConsulSource = z.infer<typeof consulSourceSchema>;
@@ -195,3 +306,19 @@ export function resolveRefreshSettings(value: RefreshSettings): Required<Refresh
 // Keep the inferred type and the hand-written interface in step.
 type Assignable<A extends B, B> = A;
 export type _RefreshSettingsInSync = Assignable<z.infer<typeof refreshSettingsSchema>, RefreshSettings>;
+
+/** What readers see of a plain header value: never the value itself. */
+export const HIDDEN_HEADER_VALUE = '[hidden]';
+
+/**
+ * A source as GET /registries shows it: header names and secret references, never a header's plain
+ * value (it may be a credential stored before credential headers had to be references).
+ */
+export function sourceView(source: Source): Source {
+  if (source.type !== 'http' || source.headers === undefined) return source;
+  const headers: NonNullable<HttpSource['headers']> = {};
+  for (const [name, value] of Object.entries(source.headers)) {
+    headers[name] = typeof value === 'string' ? HIDDEN_HEADER_VALUE : value;
+  }
+  return { ...source, headers };
+}

@@ -1,7 +1,7 @@
 /** Registry administration: put, rm, rotate-token, and refresh. */
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { registryBodySchema } from '#lib/registry-schema.ts';
+import { registryBodySchemaFor } from '#lib/registry-schema.ts';
 import { parseWith } from '#lib/schemas.ts';
 import { CliError } from '../client.ts';
 import type { ClientFactory } from '../main.ts';
@@ -64,9 +64,8 @@ export function registerRegistry(root: Command, client: ClientFactory): void {
         ...(options.refreshSeconds !== undefined ? { refreshSeconds: options.refreshSeconds } : {}),
         ...(options.maxAgeSeconds !== undefined ? { maxAgeSeconds: options.maxAgeSeconds } : {}),
       };
-      // `network` is newer than some deployments' schema; the server has the last word on it.
-      const { network: _network, ...checked } = body as typeof body & { network?: string };
-      const parsed = parseWith(registryBodySchema, checked);
+      // The deployment's stage decides where SSM references may point; the API checks that part.
+      const parsed = parseWith(registryBodySchemaFor({ ssmPrefix: '/' }), body);
       if (!parsed.ok) throw new CliError(`invalid registry settings: ${parsed.message}`);
       const { status, body: reply } = await client().call<CreatedRegistry | RegistryView>(
         'PUT',

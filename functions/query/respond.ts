@@ -7,7 +7,7 @@ import type { HttpEvent, HttpResult } from '#http/handler.ts';
 import { RevisionExpiredError, RevisionNotFoundError } from '#store/errors.ts';
 import { notModified } from './conditional.ts';
 import { type Coding, negotiateCoding } from './encoding.ts';
-import type { Page, Variant, View } from './view.ts';
+import type { Variant, View } from './view.ts';
 
 export function variantParam(event: HttpEvent): Variant {
   const stale = event.queryStringParameters?.stale ?? 'include';

@@ -16,6 +16,26 @@ export const LAMBDA_RESPONSE_LIMIT = 6_291_456;
 /** Room for the status, the headers and the JSON envelope Lambda wraps the body in. */
 const ENVELOPE_ALLOWANCE = 8_192;
 
+/**
+ * Each merged entry's JSON and its UTF-8 length, by object: the incremental merge hands unchanged
+ * entries over as the same objects (never mutated), so after a push only the entries it changed are
+ * serialised again.
+ */
+const serialisedEntries = new WeakMap<MergedService, { json: string; bytes: number }>();
+
+function entryOf(service: MergedService): { json: string; bytes: number } {
+  let entry = serialisedEntries.get(service);
+  if (!entry) {
+    const json = JSON.stringify(service);
+    entry = { json, bytes: Buffer.byteLength(json) };
+    serialisedEntries.set(service, entry);
+  }
+  return entry;
+}
+
+const serialised = (service: MergedService): string => entryOf(service).json;
+const byteLengthOf = (service: MergedService): number => entryOf(service).bytes;
+
 /** What one merge produced, shared by every view that merged the same snapshots. */
 export class MergedParts {
   private serviceJson: string[] | undefined;
@@ -34,7 +54,7 @@ export class MergedParts {
   }
 
   json(): string[] {
-    this.serviceJson ??= this.aggregate.services.map((service) => JSON.stringify(service));
+    this.serviceJson ??= this.aggregate.services.map(serialised);
     return this.serviceJson;
   }
 
@@ -50,8 +70,9 @@ export class MergedParts {
       const json = this.json();
       const prefix = new Array<number>(json.length + 1);
       prefix[0] = 0;
+      const services = this.aggregate.services;
       for (let i = 0; i < json.length; i++) {
-        prefix[i + 1] = (prefix[i] as number) + Buffer.byteLength(json[i] as string) + (i > 0 ? 1 : 0);
+        prefix[i + 1] = (prefix[i] as number) + byteLengthOf(services[i] as MergedService) + (i > 0 ? 1 : 0);
       }
       this.prefixBytes = prefix;
     }

@@ -1,17 +1,5 @@
-import type { ScheduledEvent } from 'aws-lambda';
-import { logger } from '#http/logger.ts';
 import { refreshDeps } from './deps.ts';
-import { refreshDue } from './refresh.ts';
+import { makeWorker } from './worker.ts';
 
-/** Every minute: refresh each registry whose refresh is due, a bounded number at a time. */
-export const handler = async (_event: ScheduledEvent) => {
-  const outcomes = await refreshDue({
-    ...refreshDeps,
-    concurrency: Number(process.env.REFRESH_CONCURRENCY ?? 8),
-  });
-  for (const outcome of outcomes) {
-    if (outcome.outcome === 'failed') logger.warn('refresh failed', { ...outcome });
-    else logger.info('refreshed', { ...outcome });
-  }
-  return { refreshed: outcomes.length };
-};
+/** The refresh worker (worker.ts): every minute, and for POST /registries/{name}/refresh. */
+export const handler = makeWorker(refreshDeps);

@@ -2,11 +2,16 @@ import { badRequest } from '#http/errors.ts';
 import { httpHandler, json } from '#http/handler.ts';
 import { newIngestToken } from '#http/ingest-token.ts';
 import { registryNameParam } from '#http/params.ts';
-import { registryBodySchema } from '#lib/registry-schema.ts';
+import { stageFrom } from '#lib/config.ts';
+import { registryBodySchemaFor } from '#lib/registry-schema.ts';
 import { parseWith } from '#lib/schemas.ts';
+import { secretRulesFor } from '#lib/source-schema.ts';
 import { store } from '#store/client.ts';
 import type { RegistrySettings } from '#store/port.ts';
 import { registryView } from './registry-view.ts';
+
+// Secret references may only point under this stage's /aggregate-registry/<stage>/sources/.
+const registryBodySchema = registryBodySchemaFor(secretRulesFor(stageFrom(process.env)));
 
 export const handler = httpHandler(
   async (event) => {

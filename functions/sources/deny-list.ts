@@ -4,18 +4,17 @@
  * link-local could read the role's credentials. Loopback and private ranges stay allowed (sources
  * live in VPCs and tests run on 127.0.0.1).
  *
- * Checked before every request an adapter sends: a literal IP in the URL is checked as it is; a host
- * name is resolved with `dns.lookup` (what the HTTP clients use) and every address it resolves to
- * must be allowed. IPv4 rules also match the IPv6 forms of their addresses: IPv4-mapped
+ * Checked on every connection (transport.ts): a literal IP in the URL as it is; a host name by the
+ * connection's own lookup, where every address it resolves to must be allowed. IPv4 rules also match the IPv6 forms of their addresses: IPv4-mapped
  * (`::ffff:169.254.169.254`), IPv4-compatible (`::169.254.169.254`) and NAT64 (`64:ff9b::/96`).
  *
  * Configured with `SOURCE_DENY_CIDRS` (comma-separated CIDRs; unset or empty: the default below).
  */
-import dns from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { DEFAULT_DENY_CIDRS } from '#lib/config.ts';
 import { SourceError } from './errors.ts';
 
-export const DEFAULT_DENY_CIDRS: readonly string[] = Object.freeze(['169.254.0.0/16', 'fd00:ec2::254/128']);
+export { DEFAULT_DENY_CIDRS };
 
 interface Rule {
   cidr: string;
@@ -82,54 +81,4 @@ function toRule(cidr: string): Rule {
     list.addSubnet(network, prefix, 'ipv6');
   }
   return { cidr, list };
-}
-
-/**
- * Throws a SourceError (kind 'denied') when `url`'s host is, or resolves to, a denied address, and
- * one of kind 'unreachable' when the name does not resolve (failing closed: a name that resolves
- * for the client a moment later is not checked otherwise).
- */
-export async function checkDestination(
-  url: URL,
-  denyList: DenyList,
-  what: string,
-  request?: string,
-): Promise<void> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const forRequest = request === undefined ? '' : ` for ${request}`;
-  if (isIP(host) !== 0) {
-    const rule = denyList.match(host);
-    if (rule !== undefined) {
-      throw new SourceError(
-        `${what}: address ${host} is in the denied range ${rule} (link-local and cloud metadata ` +
-          'addresses are not allowed as sources; see SOURCE_DENY_CIDRS)',
-        { kind: 'denied' },
-      );
-    }
-    return;
-  }
-  let addresses: { address: string }[];
-  try {
-    // Through the module object, looked up at call time, so tests can stand in for DNS.
-    addresses = await dns.promises.lookup(host, { all: true, verbatim: true });
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new SourceError(
-      `${what}: could not resolve ${host}${forRequest}${typeof code === 'string' ? ` (${code})` : ''}`,
-      { kind: 'unreachable', cause: error },
-    );
-  }
-  if (addresses.length === 0) {
-    throw new SourceError(`${what}: ${host} resolves to no address${forRequest}`, { kind: 'unreachable' });
-  }
-  for (const { address } of addresses) {
-    const rule = denyList.match(address);
-    if (rule !== undefined) {
-      throw new SourceError(
-        `${what}: ${host} resolves to ${address}, which is in the denied range ${rule} (link-local and ` +
-          'cloud metadata addresses are not allowed as sources; see SOURCE_DENY_CIDRS)',
-        { kind: 'denied' },
-      );
-    }
-  }
 }

@@ -26,17 +26,21 @@ export interface SourceErrorOptions {
   cause?: unknown;
   /** The upstream HTTP status, for kind 'status'. */
   status?: number;
+  /** The upstream's own words (an excerpt of its error body): for logs only, never shown to readers. */
+  detail?: string;
 }
 
 export class SourceError extends Error {
   override readonly name = 'SourceError';
   readonly kind: SourceErrorKind;
   readonly status: number | undefined;
+  readonly detail: string | undefined;
 
   constructor(message: string, options: SourceErrorOptions) {
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
     this.kind = options.kind;
     this.status = options.status;
+    this.detail = options.detail;
   }
 }
 
@@ -72,6 +76,7 @@ export function scrubError(error: unknown, secrets: ReadonlySet<string>, depth =
     const copy = new SourceError(redact(error.message, secrets), {
       kind: error.kind,
       ...(error.status === undefined ? {} : { status: error.status }),
+      ...(error.detail === undefined ? {} : { detail: redact(error.detail, secrets) }),
       ...('cause' in error && depth < 5 ? { cause: scrubError(error.cause, secrets, depth + 1) } : {}),
     });
     return copy;

@@ -1,35 +1,42 @@
 /**
- * Source adapters for the scheduled refresh: read a registry's upstream (an HTTP snapshot, a
- * Kubernetes API server, a Consul agent) and return validated `Service`s. No AWS here: secrets come
- * through an injected resolver (`envSecretResolver` for environment variables; the Lambda injects
- * SSM).
+ * Source adapters for the refresh: read a registry's upstream (an HTTP snapshot, a Kubernetes API
+ * server, a Consul agent) and return validated `Service`s. No AWS here: secrets come through an
+ * injected resolver (`envSecretResolver` for environment variables; the refresh worker injects SSM).
  *
- * No request goes to a link-local or cloud metadata address (deny-list.ts, `SOURCE_DENY_CIDRS`): each
- * adapter checks its destination, resolved with `dns.lookup`, right before every request.
+ * Every adapter reaches the network only through the transport (transport.ts): the deny list is
+ * checked on every connection, no redirect is followed, every body is capped, and the deadline
+ * (`AbortSignal.any` of the timeout and the caller's signal) goes with every request.
  *
- * Every failure is a `SourceError` whose message is safe to show users: it names the upstream (URL
- * without query string) and, for a bad body, the field; resolved secret values are scrubbed from the
- * message and from the error's causes.
+ * Every failure is a `SourceError` whose message is safe to show readers: the upstream (URL without
+ * query string), an HTTP status or a short reason, never the upstream's body (that is in `detail`,
+ * for logs). Resolved secret values are scrubbed from messages, details and causes.
  */
 
 import { z } from 'zod';
 import { DEFAULT_LIMITS, type Limits } from '#lib/limits.ts';
+import type { SkippedObjects } from '#lib/registry.ts';
 import { parseWith, serviceSchema } from '#lib/schemas.ts';
-import { type SecretRef, type Source, sourceSchema } from '#lib/source-schema.ts';
+import {
+  type SecretRef,
+  type SecretRules,
+  type Source,
+  sourceSchema,
+  sourceSchemaFor,
+} from '#lib/source-schema.ts';
 import type { Service } from '#lib/types.ts';
-import { fetchConsulServices } from './consul-source.ts';
-import type { SourceContext } from './context.ts';
-import { checkDestination, DenyList } from './deny-list.ts';
-import { describeUrl, redact, SourceError, scrubError } from './errors.ts';
-import { fetchHttpServices } from './http-source.ts';
-import { fetchKubernetesServices } from './kubernetes-source.ts';
+import { adapterFor } from './adapters.ts';
+import { DenyList } from './deny-list.ts';
+import { redact, SourceError, scrubError } from './errors.ts';
 import { describeSecretRef, type SecretResolver } from './secrets.ts';
+import { createTransport } from './transport.ts';
 
 export { DEFAULT_DENY_CIDRS, DenyList } from './deny-list.ts';
 export { SourceError, type SourceErrorKind } from './errors.ts';
 export { envSecretResolver, type SecretResolver } from './secrets.ts';
 
 const MAX_TIMEOUT_MS = 2_147_483_647;
+/** How many skip reasons a registry shows; the count says how many there were. */
+export const MAX_SKIPPED_EXAMPLES = 5;
 
 export interface FetchServicesOptions {
   resolveSecret: SecretResolver;
@@ -40,28 +47,41 @@ export interface FetchServicesOptions {
   /** Caps on what a source may return; defaults to DEFAULT_LIMITS. */
   limits?: Limits;
   /**
-   * Addresses no request may go to (CIDRs); defaults to `SOURCE_DENY_CIDRS` from the environment,
-   * else DEFAULT_DENY_CIDRS (link-local 169.254.0.0/16 and EC2's IPv6 metadata fd00:ec2::254).
+   * Addresses no connection may reach (CIDRs); defaults to `SOURCE_DENY_CIDRS` from the environment,
+   * else DEFAULT_DENY_CIDRS (link-local 169.254.0.0/16 and fe80::/10, EC2's fd00:ec2::254).
    * A denied destination fails the fetch with kind 'denied'.
    */
   denyCidrs?: readonly string[];
+  /** Where secret references may point; given, a source breaking them fails as kind 'config'. */
+  secretRules?: SecretRules;
+}
+
+export interface FetchedSnapshot {
+  services: Service[];
+  /** Upstream objects left out because they do not fit the snapshot schema. */
+  skipped: SkippedObjects;
 }
 
 /** How a source is named in messages: its type and URL without query or user info. */
 export function describeSource(source: Source): string {
-  switch (source.type) {
-    case 'http':
-      return `HTTP source ${describeUrl(source.url)}`;
-    case 'kubernetes':
-      return `Kubernetes API ${describeUrl(source.server)}`;
-    case 'consul':
-      return `Consul ${describeUrl(source.address)}`;
-  }
+  return adapterFor(source).describe(source);
 }
 
 /** Fetch a source's services, validated against `serviceSchema()`. Throws only `SourceError`. */
 export async function fetchServices(source: Source, options: FetchServicesOptions): Promise<Service[]> {
-  const checked = parseWith(sourceSchema, source);
+  return (await fetchSnapshot(source, options)).services;
+}
+
+/**
+ * Fetch a source's services; those that do not fit the snapshot schema are left out and counted
+ * (pulled from another system) or fail the fetch (an HTTP source's own format). Throws only
+ * `SourceError`.
+ */
+export async function fetchSnapshot(source: Source, options: FetchServicesOptions): Promise<FetchedSnapshot> {
+  const checked = parseWith(
+    options.secretRules === undefined ? sourceSchema : sourceSchemaFor(options.secretRules),
+    source,
+  );
   if (!checked.ok) {
     throw new SourceError(`invalid source configuration: ${checked.message}`, { kind: 'config' });
   }
@@ -75,40 +95,36 @@ export async function fetchServices(source: Source, options: FetchServicesOption
   const limits = options.limits ?? DEFAULT_LIMITS;
   const denyList =
     options.denyCidrs === undefined ? DenyList.fromEnv(process.env) : DenyList.parse(options.denyCidrs);
-  const what = describeSource(config);
+  const adapter = adapterFor(config);
+  const what = adapter.describe(config);
   const secrets = new Set<string>();
 
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error(`timed out after ${options.timeoutMs} ms`));
-  }, options.timeoutMs);
-  const onCallerAbort = () => controller.abort(options.signal?.reason);
-  if (options.signal?.aborted) onCallerAbort();
-  else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-
-  const ctx: SourceContext = {
-    resolveSecret: (ref) => resolveSecret(ref, options.resolveSecret, secrets),
-    signal: controller.signal,
-    limits,
-    what,
-    checkDestination: (url, request) => checkDestination(url, denyList, what, request),
-  };
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+  const transport = createTransport({ denyList, signal, maxBytes: limits.maxBodyBytes, what });
   // An adapter that ignores the signal still cannot hold the caller past the deadline.
+  let onAbort = () => {};
   const deadline = new Promise<never>((_, reject) => {
-    if (controller.signal.aborted) reject(controller.signal.reason);
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
-  const work = controller.signal.aborted ? deadline : run(config, ctx);
+  const work = signal.aborted
+    ? deadline
+    : adapter.fetch(
+        config,
+        transport,
+        { resolve: (ref) => resolveSecret(ref, options.resolveSecret, secrets) },
+        { limits, what },
+      );
   work.catch(() => {});
   deadline.catch(() => {});
 
-  let raw: unknown[];
+  let mapped: Awaited<typeof work>;
   try {
-    raw = await Promise.race([work, deadline]);
+    mapped = await Promise.race([work, deadline]);
   } catch (error) {
-    if (timedOut) {
+    if (timeout.aborted) {
       throw new SourceError(`${what}: no answer within ${options.timeoutMs} ms`, { kind: 'timeout' });
     }
     if (options.signal?.aborted) {
@@ -121,32 +137,58 @@ export async function fetchServices(source: Source, options: FetchServicesOption
       cause: scrubError(error, secrets),
     });
   } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onCallerAbort);
+    signal.removeEventListener('abort', onAbort);
+    await transport.close();
   }
-
-  const parsed = parseWith(
-    z.strictObject({ services: z.array(serviceSchema(limits)).max(limits.maxServicesPerSnapshot) }),
-    { services: raw },
-  );
-  if (!parsed.ok) {
-    const intro =
-      config.type === 'http' ? 'invalid snapshot body' : 'the upstream data gives an invalid service';
-    const message = `${what}: ${intro}${namedService(raw, parsed.message)}: ${parsed.message}`;
-    throw new SourceError(redact(message, secrets), { kind: 'invalid' });
-  }
-  return parsed.value.services;
+  return validate(mapped.services, mapped.skipped, adapter.skipInvalid, { limits, what, secrets, config });
 }
 
-function run(source: Source, ctx: SourceContext): Promise<unknown[]> {
-  switch (source.type) {
-    case 'http':
-      return fetchHttpServices(source, ctx);
-    case 'kubernetes':
-      return fetchKubernetesServices(source, ctx);
-    case 'consul':
-      return fetchConsulServices(source, ctx);
+function validate(
+  raw: readonly unknown[],
+  mappingSkips: readonly string[],
+  skipInvalid: boolean,
+  { limits, what, secrets, config }: { limits: Limits; what: string; secrets: Set<string>; config: Source },
+): FetchedSnapshot {
+  const envelope = parseWith(z.array(z.unknown()).max(limits.maxServicesPerSnapshot), raw);
+  if (!envelope.ok) {
+    throw new SourceError(redact(`${what}: too many services: ${envelope.message}`, secrets), {
+      kind: 'invalid',
+    });
   }
+  const schema = serviceSchema(limits);
+  const services: Service[] = [];
+  const reasons = [...mappingSkips];
+  raw.forEach((item, index) => {
+    const parsed = parseWith(schema, item);
+    if (parsed.ok) {
+      services.push(parsed.value);
+      return;
+    }
+    const name = namedService(item);
+    if (!skipInvalid) {
+      const intro =
+        config.type === 'http' ? 'invalid snapshot body' : 'the upstream data gives an invalid service';
+      const where = prefixPaths(parsed.message, `services[${index}]`);
+      const service = name === '' ? '' : ` (service${name})`;
+      throw new SourceError(redact(`${what}: ${intro}${service}: ${where}`, secrets), { kind: 'invalid' });
+    }
+    reasons.push(`service${name || ` #${index}`}: ${parsed.message}`);
+  });
+  const examples = reasons.slice(0, MAX_SKIPPED_EXAMPLES).map((reason) => {
+    const clean = redact(reason, secrets);
+    return clean.length > 240 ? `${clean.slice(0, 240)}…` : clean;
+  });
+  return { services, skipped: { count: reasons.length, examples } };
+}
+
+/** `ports[0].port: ...; hostname: ...` → `services[3].ports[0].port: ...; services[3].hostname: ...`. */
+function prefixPaths(message: string, prefix: string): string {
+  return message
+    .split('; ')
+    .map((part) =>
+      /^[A-Za-z[]/.test(part) && part.includes(':') ? `${prefix}.${part}` : `${prefix}: ${part}`,
+    )
+    .join('; ');
 }
 
 async function resolveSecret(
@@ -174,25 +216,20 @@ async function resolveSecret(
   if (/[\r\n\0]/.test(trimmed)) {
     throw new SourceError(
       `secret ${describeSecretRef(ref)} contains a line break and cannot be sent in a header`,
-      {
-        kind: 'secret',
-      },
+      { kind: 'secret' },
     );
   }
   secrets.add(trimmed);
   return trimmed;
 }
 
-/** ` (service "a.ns.svc.cluster.local")` for a message about `services[3]...`, when it has a hostname. */
-function namedService(raw: unknown[], message: string): string {
-  const index = /^services\[(\d+)\]/.exec(message)?.[1];
-  if (index === undefined) return '';
-  const item = raw[Number(index)];
+/** ` "a.ns.svc.cluster.local"` (with a leading space) for an item with a printable hostname. */
+function namedService(item: unknown): string {
   const hostname =
     item !== null && typeof item === 'object' && 'hostname' in item && typeof item.hostname === 'string'
       ? item.hostname
       : undefined;
-  return hostname !== undefined && hostname.length <= 253 && /^[\x21-\x7e]+$/.test(hostname)
-    ? ` (service "${hostname}")`
+  return hostname !== undefined && hostname.length <= 253 && /^[\x20-\x7e]+$/.test(hostname)
+    ? ` "${hostname}"`
     : '';
 }

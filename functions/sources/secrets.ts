@@ -1,5 +1,5 @@
 /** Secret references are resolved at refresh time by an injected resolver; this file has the env one. */
-import type { SecretRef } from '#lib/source-schema.ts';
+import { type SecretRef, secretRefProblem } from '#lib/source-schema.ts';
 import { SourceError } from './errors.ts';
 
 /** Resolves a reference to its value. Rejects (preferably with a SourceError) when it cannot. */
@@ -23,6 +23,11 @@ export function envSecretResolver(env: Readonly<Record<string, string | undefine
           kind: 'secret',
         },
       );
+    }
+    // Checked again here: only SOURCE_SECRET_* variables, never AWS_* or the API tokens.
+    const problem = secretRefProblem(ref, { ssmPrefix: '' });
+    if (problem !== undefined) {
+      throw new SourceError(`secret ${describeSecretRef(ref)} is refused: it ${problem}`, { kind: 'secret' });
     }
     const value = env[ref.fromEnv];
     if (value === undefined || value.trim() === '') {

@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoRegistryStore } from './dynamodb/index.ts';
 import type { RegistryStore } from './port.ts';
+import { DEFAULT_HISTORY_RETENTION_SECONDS } from './rules.ts';
 
 export function createDocumentClient(endpoint?: string): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
@@ -26,8 +27,6 @@ export function tableName(): string {
   if (!name) throw new Error('TABLE_NAME is not set');
   return name;
 }
-
-export const DEFAULT_HISTORY_RETENTION_SECONDS = 3600;
 
 /** `''` or unset means the default; anything but a positive integer is a start-up error naming it. */
 export function historyRetentionSeconds(env: Record<string, string | undefined> = process.env): number {

@@ -26,6 +26,7 @@ import type {
 } from './port.ts';
 import {
   assertSettingsFit,
+  DEFAULT_HISTORY_RETENTION_SECONDS,
   newRecord,
   sameSettings,
   targetGeneration,
@@ -51,8 +52,6 @@ interface StoredSnapshot {
   /** When no registry pointed at it any more (replaced, or its registry deleted). */
   supersededAt?: number;
 }
-
-export const DEFAULT_HISTORY_RETENTION_SECONDS = 3600;
 
 export class MemoryRegistryStore implements RegistryStore {
   private readonly retentionMs: number;

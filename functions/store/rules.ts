@@ -8,6 +8,9 @@ import type { RegistryRecord, RegistrySettings, SnapshotRef } from '#lib/registr
 import { GenerationLimitError, SettingsTooLargeError, StaleGenerationError } from './errors.ts';
 import type { RefreshRecord, SnapshotWriteOptions } from './port.ts';
 
+/** How long superseded revisions and snapshots stay readable unless HISTORY_RETENTION_SECONDS says otherwise. */
+export const DEFAULT_HISTORY_RETENTION_SECONDS = 3600;
+
 /** The largest generation: the next one would not be an exact number in JavaScript or DynamoDB's SDK. */
 export const GENERATION_LIMIT = Number.MAX_SAFE_INTEGER;
 

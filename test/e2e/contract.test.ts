@@ -140,7 +140,15 @@ describe('GET /registries and /registries/{name}', () => {
 });
 
 describe('PUT /registries/{name}/snapshot', () => {
-  const services = [{ hostname: HOST, address: '10.0.0.1', ports: [{ name: 'http', port: 9080 }] }];
+  // Keeps the endpoint of the first snapshot, which the discovery routes below read.
+  const services = [
+    {
+      hostname: HOST,
+      address: '10.0.0.1',
+      ports: [{ name: 'http', port: 9080 }],
+      endpoints: [{ address: '10.0.5.1', port: 8080 }],
+    },
+  ];
   const push = (name: string, body: unknown, token = ingestToken): CallOptions => ({
     token,
     params: { name },
@@ -285,6 +293,96 @@ describe('GET /changes, GET /conflicts and POST /preview', () => {
   test(
     '400 InvalidBody for an invalid candidate',
     answers(400, 'POST /preview', () => admin({ body: { registry: 'west', services: [{}] } }), 'InvalidBody'),
+  );
+});
+
+describe('the discovery routes', () => {
+  const host = (extra: CallOptions = {}): CallOptions => ({
+    token: READER,
+    params: { hostname: HOST },
+    ...extra,
+  });
+  test(
+    'endpoints: 200',
+    answers(200, 'GET /services/{hostname}/endpoints', () => host()),
+  );
+  test(
+    'endpoints: 400 InvalidQuery for port=0',
+    answers(400, 'GET /services/{hostname}/endpoints', () => host({ query: { port: '0' } }), 'InvalidQuery'),
+  );
+  test(
+    'endpoints: 404 ServiceNotFound',
+    answers(
+      404,
+      'GET /services/{hostname}/endpoints',
+      () => ({ token: READER, params: { hostname: 'nope.example' } }),
+      'ServiceNotFound',
+    ),
+  );
+  test('workloads: 200 with the instances at an address', async () => {
+    const response = await expect(200, 'GET /workloads/{address}', {
+      token: READER,
+      params: { address: '10.0.5.1' },
+    });
+    assert.equal(response.body.instances[0].hostname, HOST);
+  });
+  test(
+    'workloads: 400 InvalidAddress',
+    answers(
+      400,
+      'GET /workloads/{address}',
+      () => ({ token: READER, params: { address: 'not an address' } }),
+      'InvalidAddress',
+    ),
+  );
+  test(
+    'service accounts: 200',
+    answers(200, 'GET /services/{hostname}/service-accounts', () => host()),
+  );
+  test(
+    'service accounts: 404 ServiceNotFound',
+    answers(
+      404,
+      'GET /services/{hostname}/service-accounts',
+      () => ({ token: READER, params: { hostname: 'nope.example' } }),
+      'ServiceNotFound',
+    ),
+  );
+});
+
+describe('the exports', () => {
+  test(
+    'istio: 200 JSON',
+    answers(200, 'GET /exports/istio', () => ({ token: READER })),
+  );
+  test('istio: 200 YAML with Accept: application/yaml', async () => {
+    const response = await expect(200, 'GET /exports/istio', {
+      token: READER,
+      headers: { accept: 'application/yaml' },
+    });
+    assert.match(response.text, /kind: List/);
+  });
+  test(
+    'istio: 400 InvalidQuery for a bad namespace',
+    answers(
+      400,
+      'GET /exports/istio',
+      () => ({ token: READER, query: { namespace: 'Not_A_Label' } }),
+      'InvalidQuery',
+    ),
+  );
+  test(
+    'prometheus: 200 target groups',
+    answers(200, 'GET /exports/prometheus', () => ({ token: READER })),
+  );
+  test(
+    'prometheus: 400 InvalidQuery for a bad health filter',
+    answers(
+      400,
+      'GET /exports/prometheus',
+      () => ({ token: READER, query: { health: 'sometimes' } }),
+      'InvalidQuery',
+    ),
   );
 });
 

@@ -40,7 +40,7 @@ async function view() {
 }
 
 describe('a registry pulled from an HTTP source', () => {
-  test('is registered with its source and refresh settings', async () => {
+  test('is registered with its source and refresh settings; header values are never shown', async () => {
     const created = await call('PUT', '/registries/pulled', {
       source: { type: 'http', url: `${source.url}/snapshot`, headers: { 'X-Team': 'mesh' } },
       refreshSeconds: 3600,
@@ -49,7 +49,7 @@ describe('a registry pulled from an HTTP source', () => {
     assert.deepEqual(created.body.source, {
       type: 'http',
       url: `${source.url}/snapshot`,
-      headers: { 'X-Team': 'mesh' },
+      headers: { 'X-Team': '[hidden]' },
     });
     assert.equal(created.body.refreshSeconds, 3600);
   });

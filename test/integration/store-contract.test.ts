@@ -25,7 +25,9 @@ interface StoreOptions {
 }
 
 const RETENTION_SECONDS = 600;
-const START = Date.parse('2026-06-01T12:00:00.000Z');
+// In the future: DynamoDB Local runs TTL deletion, and history stamped in the past would vanish under
+// the test.
+const START = Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 86_400_000;
 
 const services = (count: number, tag: string, endpoints = 0): Service[] =>
   Array.from({ length: count }, (_, i) => ({

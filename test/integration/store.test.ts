@@ -128,6 +128,25 @@ describe('snapshots on DynamoDB', () => {
     );
   });
 
+  test('concurrent pushes with the same explicit generation: one wins, the others leave no chunks behind', async () => {
+    await store.putRegistry('a', {});
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 4 }, (_, i) => store.putSnapshot('a', services(20, `p${i}`), { generation: 7 })),
+    );
+    const current = uuidOf((await store.getRegistry('a'))?.snapshot?.id);
+    assert.deepEqual(
+      outcomes
+        .map((outcome) => (outcome.status === 'fulfilled' ? 'stored' : (outcome.reason as Error).name))
+        .sort(),
+      ['StaleGenerationError', 'StaleGenerationError', 'StaleGenerationError', 'stored'],
+    );
+    assert.deepEqual([...(await storedChunks(table)).keys()], [current]);
+    assert.deepEqual(
+      (await scanAll(table)).filter((item) => item.pk === 'GC'),
+      [],
+    );
+  });
+
   test('are replaced atomically: concurrent readers see one generation at a time', async () => {
     const small = new DynamoRegistryStore(table.documents, table.name, { chunkBytes: 2048 });
     await small.putRegistry('a', { clusterId: 'c1' });
@@ -185,7 +204,9 @@ describe('history on DynamoDB', () => {
   });
 
   test('a superseded revision expires at the end of the retention after it was superseded', async () => {
-    let clock = Date.parse('2026-06-01T12:00:00.000Z');
+    // A day ahead: DynamoDB Local runs TTL deletion, and an expiresAt in the past would vanish under us.
+    const start = Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 86_400_000;
+    let clock = start;
     const timed = new DynamoRegistryStore(table.documents, table.name, {
       historyRetentionSeconds: 120,
       now: () => new Date(clock),
@@ -197,7 +218,7 @@ describe('history on DynamoDB', () => {
     const first = revisions.find((item) => item.revision === 1);
     assert.deepEqual(
       [first?.supersededAt, first?.expiresAt],
-      ['2026-06-01T12:00:05.000Z', Date.parse('2026-06-01T12:02:05.000Z') / 1000],
+      [new Date(start + 5_000).toISOString(), (start + 125_000) / 1000],
     );
   });
 });

@@ -66,7 +66,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 16);
+    assert.equal(functions.length, 21);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -83,11 +83,16 @@ describe('the packaged localstack template', () => {
       'GET /',
       'GET /changes',
       'GET /conflicts',
+      'GET /exports/istio',
+      'GET /exports/prometheus',
       'GET /openapi.json',
       'GET /registries',
       'GET /registries/{name}',
       'GET /services',
       'GET /services/{hostname}',
+      'GET /services/{hostname}/endpoints',
+      'GET /services/{hostname}/service-accounts',
+      'GET /workloads/{address}',
       'POST /preview',
       'POST /registries/{name}/refresh',
       'POST /registries/{name}/token',
@@ -146,6 +151,11 @@ describe('the packaged localstack template', () => {
     assert.equal(roleOf('GetChangesLambdaFunction'), 'QueryRole');
     assert.equal(roleOf('GetConflictsLambdaFunction'), 'QueryRole');
     assert.equal(roleOf('PostPreviewLambdaFunction'), 'QueryRole');
+    for (const fn of ['GetEndpoints', 'GetWorkload', 'GetServiceAccounts']) {
+      assert.equal(roleOf(`${fn}LambdaFunction`), 'QueryRole', fn);
+    }
+    assert.equal(roleOf('ExportIstioLambdaFunction'), 'QueryRole');
+    assert.equal(roleOf('ExportPrometheusLambdaFunction'), 'QueryRole');
     assert.equal(roleOf('PutSnapshotLambdaFunction'), 'IngestRole');
     assert.equal(roleOf('ListRegistriesLambdaFunction'), 'RegistryReadRole');
     assert.equal(roleOf('DeleteRegistryLambdaFunction'), 'RegistryWriteRole');
@@ -183,12 +193,43 @@ describe('the packaged localstack template', () => {
     const [statement] = secrets.PolicyDocument.Statement;
     assert.deepEqual(statement.Action, ['ssm:GetParameter']);
     assert.match(statement.Resource['Fn::Sub'], /:parameter\/aggregate-registry\/localstack\/sources\/\*$/);
-    const others = ['QueryRole', 'IngestRole', 'RegistryReadRole', 'RegistryWriteRole'];
+    const others = ['QueryRole', 'IngestRole', 'RegistryReadRole', 'RegistryWriteRole', 'RefreshApiRole'];
     for (const name of others) assert.ok(!JSON.stringify(resources[name]).includes('/sources/'), name);
   });
 
+  test('splits the refresh: the worker reads source secrets and no API token; the HTTP route only invokes it', () => {
+    // The worker (schedule, and POST .../refresh through it) may read /sources/* and nothing else in SSM.
+    const worker = resources.RefreshRole?.Properties.Policies;
+    const ssm = JSON.stringify(worker).match(/:parameter\/[^"]*/g);
+    assert.deepEqual(ssm, [':parameter/aggregate-registry/localstack/sources/*']);
+    assert.ok(!JSON.stringify(worker).includes('admin-token'));
+    assert.equal(resources.ScheduledRefreshLambdaFunction?.Properties.Role['Fn::GetAtt'][0], 'RefreshRole');
+
+    // The HTTP function: the API tokens, and one action on the worker; no table, no source secret.
+    const api = resources.RefreshApiRole?.Properties.Policies;
+    assert.deepEqual(api.map((p: { PolicyName: string }) => p.PolicyName).sort(), [
+      'api-tokens',
+      'invoke-refresh-worker',
+    ]);
+    const invoke = api.find((p: { PolicyName: string }) => p.PolicyName === 'invoke-refresh-worker');
+    assert.deepEqual(invoke.PolicyDocument.Statement, [
+      {
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction'],
+        Resource: { 'Fn::GetAtt': ['ScheduledRefreshLambdaFunction', 'Arn'] },
+      },
+    ]);
+    const fn = resources.RefreshRegistryLambdaFunction?.Properties;
+    assert.ok(fn);
+    assert.equal(fn.Role['Fn::GetAtt'][0], 'RefreshApiRole');
+    assert.equal(
+      fn.Environment.Variables.REFRESH_WORKER_FUNCTION,
+      'aggregate-registry-localstack-scheduledRefresh',
+    );
+  });
+
   test('lets every API function read the admin and reader tokens, and nothing else from SSM', () => {
-    const roles = ['QueryRole', 'IngestRole', 'RegistryReadRole', 'RegistryWriteRole', 'RefreshRole'];
+    const roles = ['QueryRole', 'IngestRole', 'RegistryReadRole', 'RegistryWriteRole', 'RefreshApiRole'];
     for (const name of roles) {
       const tokens = resources[name]?.Properties.Policies.find(
         (p: { PolicyName: string }) => p.PolicyName === 'api-tokens',

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_LIMITS, type Limits, limitsFrom } from '#lib/limits.ts';
-import { registryBodySchema } from '#lib/registry-schema.ts';
+import { registryBodySchemaFor } from '#lib/registry-schema.ts';
 import { parseWith, registryName, snapshotBodySchema } from '#lib/schemas.ts';
+import { secretRulesFor } from '#lib/source-schema.ts';
+
+const registryBodySchema = registryBodySchemaFor(secretRulesFor('test'));
 
 function validBody() {
   return {
@@ -321,6 +324,28 @@ describe('registryBodySchema', () => {
     // Assess
     assert.equal(parsed.ok, true);
   });
+
+  test('a registry with a network passes with it', () => {
+    // Prepare
+    const body = { clusterId: 'cluster-1', network: 'network-east' };
+
+    // Act
+    const parsed = parseWith(registryBodySchema, body);
+
+    // Assess
+    assert.deepEqual(parsed, { ok: true, value: body });
+  });
+
+  for (const network of ['', 'Network1', 'net_1', 'net.east', '-net', 'n'.repeat(64), 42]) {
+    test(`network ${JSON.stringify(network).slice(0, 20)} is rejected and named`, () => {
+      // Act
+      const parsed = parseWith(registryBodySchema, { network });
+
+      // Assess
+      assert.equal(parsed.ok, false);
+      assert.match(parsed.ok ? '' : parsed.message, /^network: /);
+    });
+  }
 
   test('a misspelt clusterID is rejected and named', () => {
     // Act

@@ -35,6 +35,7 @@ import type {
 } from '../port.ts';
 import {
   assertSettingsFit,
+  DEFAULT_HISTORY_RETENTION_SECONDS,
   newRecord,
   sameSettings,
   targetGeneration,
@@ -94,7 +95,7 @@ export class DynamoRegistryStore implements RegistryStore {
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: DynamoRegistryStoreOptions = {}) {
     this.table = { client, name: tableName };
-    this.retentionMs = (options.historyRetentionSeconds ?? 3600) * 1000;
+    this.retentionMs = (options.historyRetentionSeconds ?? DEFAULT_HISTORY_RETENTION_SECONDS) * 1000;
     this.graceMs = (options.orphanGraceSeconds ?? 15 * 60) * 1000;
     this.chunkBytes = options.chunkBytes ?? snapshots.CHUNK_BYTES;
     this.now = options.now ?? (() => new Date());

@@ -8,8 +8,8 @@ import { sendJson, sendText, startServer, type TestServer } from './helpers.ts';
 
 const TOKEN = '3f0c2a7e-91d4-4b6e-a1c2-consul-acl-secret';
 const resolveSecret = envSecretResolver({
-  CONSUL_TOKEN: TOKEN,
-  OTHER_TOKEN: 'b6d1e0aa-0000-4000-8000-not-valid',
+  SOURCE_SECRET_CONSUL_TOKEN: TOKEN,
+  SOURCE_SECRET_OTHER_TOKEN: 'b6d1e0aa-0000-4000-8000-not-valid',
 });
 
 const node = (name: string, address: string, datacenter = 'dc2') => ({
@@ -174,7 +174,7 @@ const source = (server: TestServer, extra: Partial<ConsulSource> = {}): ConsulSo
   type: 'consul',
   address: server.url,
   datacenter: 'dc2',
-  token: { fromEnv: 'CONSUL_TOKEN' },
+  token: { fromEnv: 'SOURCE_SECRET_CONSUL_TOKEN' },
   ...extra,
 });
 
@@ -203,7 +203,8 @@ describe('consul source', () => {
     assert.deepEqual(web, {
       hostname: 'web.service.consul',
       resolution: 'ClientSideLB',
-      ports: [{ port: 8080, protocol: 'http' }],
+      // Meta `protocol` in Istio's canonical spelling; the label keeps Consul's own value.
+      ports: [{ port: 8080, protocol: 'HTTP' }],
       // Only what both instances share.
       labels: { protocol: 'http', env: 'prod' },
       endpoints: [
@@ -266,8 +267,9 @@ describe('consul source', () => {
           assert.equal(error.status, 500);
           assert.match(
             error.message,
-            /^Consul http:\/\/127\.0\.0\.1:\d+\/: HTTP 500 for GET \/v1\/catalog\/services: No path to datacenter$/,
+            /^Consul http:\/\/127\.0\.0\.1:\d+\/: HTTP 500 from source for GET \/v1\/catalog\/services$/,
           );
+          assert.equal(error.detail, 'No path to datacenter');
           return true;
         },
       );
@@ -285,20 +287,21 @@ describe('consul source', () => {
   test('a wrong token is a 403 SourceError without the token, even when Consul echoes it', async () => {
     const echoing = await fakeConsul({ datacenter: 'dc2', echoTokenInErrors: true });
     try {
-      const error = await fetchServices(source(echoing, { token: { fromEnv: 'OTHER_TOKEN' } }), {
-        resolveSecret,
-        timeoutMs: 5000,
-      }).then(
+      const error = await fetchServices(
+        source(echoing, { token: { fromEnv: 'SOURCE_SECRET_OTHER_TOKEN' } }),
+        {
+          resolveSecret,
+          timeoutMs: 5000,
+        },
+      ).then(
         () => assert.fail('expected a SourceError'),
         (caught: unknown) => caught,
       );
       assert.ok(error instanceof SourceError);
       assert.equal(error.kind, 'status');
       assert.equal(error.status, 403);
-      assert.match(
-        error.message,
-        /HTTP 403 for GET \/v1\/catalog\/services: ACL not found for token \[redacted\]$/,
-      );
+      assert.match(error.message, /HTTP 403 from source for GET \/v1\/catalog\/services$/);
+      assert.match(error.detail ?? '', /ACL not found for token \[redacted\]$/);
       assert.ok(!inspect(error, { depth: 10 }).includes('b6d1e0aa-0000-4000-8000-not-valid'));
       assert.ok(!inspect(error, { depth: 10 }).includes(TOKEN));
     } finally {

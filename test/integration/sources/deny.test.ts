@@ -2,7 +2,8 @@
  * The deny list: no source (http, consul, kubernetes) reaches a link-local or cloud metadata address,
  * whether the URL names it literally, in another spelling, or through a host name that resolves to it.
  * A denied request never leaves: the local servers here see no request. Loopback and private ranges
- * stay allowed. DNS answers are stood in for with a mock of `dns.promises.lookup`.
+ * stay allowed. DNS answers are stood in for with a mock of `dns.lookup`, which the connection's own
+ * lookup calls: what is checked is what the socket connects to.
  */
 import assert from 'node:assert/strict';
 import dns from 'node:dns';
@@ -18,7 +19,7 @@ import {
 } from '../../../functions/sources/index.ts';
 import { sendJson, startServer, type TestServer } from './helpers.ts';
 
-const resolveSecret = envSecretResolver({ TOKEN: 'deny-test-token-value' });
+const resolveSecret = envSecretResolver({ SOURCE_SECRET_TOKEN: 'deny-test-token-value' });
 const options: FetchServicesOptions = { resolveSecret, timeoutMs: 3000 };
 
 let tried = 0;
@@ -45,8 +46,8 @@ function assertDenied(error: SourceError, pattern: RegExp) {
 function sourcesAt(base: string): Source[] {
   return [
     { type: 'http', url: `${base}/latest/meta-data/iam/security-credentials/` },
-    { type: 'consul', address: base, token: { fromEnv: 'TOKEN' } },
-    { type: 'kubernetes', server: base, token: { fromEnv: 'TOKEN' } },
+    { type: 'consul', address: base, token: { fromEnv: 'SOURCE_SECRET_TOKEN' } },
+    { type: 'kubernetes', server: base, token: { fromEnv: 'SOURCE_SECRET_TOKEN' } },
   ];
 }
 
@@ -62,6 +63,28 @@ async function everythingServer(): Promise<TestServer> {
 }
 
 afterEach(() => mock.restoreAll());
+
+/** Stands in for DNS: `answer(host)` gives the addresses (or throws a resolver error). */
+function mockLookup(answer: (host: string) => string[]) {
+  return mock.method(dns, 'lookup', (host: string, options: dns.LookupOptions, callback: LookupCallback) => {
+    let addresses: string[];
+    try {
+      addresses = answer(host);
+    } catch (error) {
+      process.nextTick(() => callback(error as NodeJS.ErrnoException, []));
+      return;
+    }
+    const all = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    process.nextTick(() =>
+      options.all ? callback(null, all) : callback(null, all[0]?.address ?? '', all[0]?.family),
+    );
+  });
+}
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
 
 describe('the source deny list', () => {
   test('literal metadata and link-local addresses, in every spelling, for every source type', async () => {
@@ -106,12 +129,12 @@ describe('the source deny list', () => {
         'mixed.attacker.test': ['10.0.0.7', '192.168.1.20', '::ffff:169.254.169.254'],
         'v6.attacker.test': ['2001:db8::1', 'fd00:ec2::254'],
       };
-      const lookup = mock.method(dns.promises, 'lookup', async (host: string) => {
+      const lookup = mockLookup((host) => {
         const addresses = answers[host];
         if (addresses === undefined) {
           throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
         }
-        return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+        return addresses;
       });
       for (const host of ['metadata.attacker.test', 'mixed.attacker.test', 'v6.attacker.test']) {
         for (const source of sourcesAt(`http://${host}:${server.port}`)) {
@@ -133,26 +156,65 @@ describe('the source deny list', () => {
     }
   });
 
-  test('every request is checked, not only the first: a name that turns bad mid-fetch is stopped', async () => {
-    // Consul reads the catalog, then one health request per service; the name rebinds in between.
+  test('every connection is checked, not only the first: a name that turns bad mid-fetch is stopped', async () => {
+    // Consul reads the catalog, then one health request per service (two at once, so a second
+    // connection opens); the name rebinds in between.
     const consul = await startServer((_request, response, url) => {
       if (url.pathname === '/v1/catalog/services') return sendJson(response, 200, { web: [], api: [] });
       return sendJson(response, 200, []);
     });
     try {
       let calls = 0;
-      mock.method(dns.promises, 'lookup', async () => {
+      mockLookup(() => {
         calls++;
-        return [{ address: calls === 1 ? '127.0.0.1' : '169.254.169.254', family: 4 }];
+        return [calls === 1 ? '127.0.0.1' : '169.254.169.254'];
       });
       const error = await failure({ type: 'consul', address: `http://localhost:${consul.port}` });
       assertDenied(error, /localhost resolves to 169\.254\.169\.254/);
-      assert.deepEqual(
-        consul.requests.map((request) => request.url.pathname),
-        ['/v1/catalog/services'],
-      );
+      assert.ok(calls >= 2, 'the second connection resolved the name again');
+      assert.ok(consul.requests.length < 3, 'not every request was sent');
     } finally {
       await consul.close();
+    }
+  });
+
+  test('the address checked is the address connected to: an answer that changes after the check cannot slip in', async () => {
+    // A rebinding name: allowed for the first resolution, metadata for any later one. Checked apart
+    // from the connection, the second resolution (the client's own) would reach 169.254.169.254.
+    const server = await everythingServer();
+    try {
+      let calls = 0;
+      const lookup = mockLookup(() => {
+        calls++;
+        return [calls === 1 ? '127.0.0.1' : '169.254.169.254'];
+      });
+      const services = await fetchServices(
+        { type: 'http', url: `http://rebind.attacker.test:${server.port}/` },
+        options,
+      );
+      assert.deepEqual(
+        services.map((service) => service.hostname),
+        ['ok.example.com'],
+      );
+      assert.equal(lookup.mock.callCount(), 1, 'one resolution, used for the connection it checked');
+      assert.equal(server.requests.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a real DNS name resolving to a denied address is refused at connect, before any request', async () => {
+    // localhost resolves (through the system resolver) to loopback, denied here by configuration.
+    const server = await everythingServer();
+    try {
+      const error = await failure(
+        { type: 'http', url: `http://localhost:${server.port}/` },
+        { denyCidrs: ['127.0.0.0/8', '::1/128'] },
+      );
+      assertDenied(error, /localhost resolves to (127\.0\.0\.1|::1), which is in the denied range/);
+      assert.equal(server.requests.length, 0);
+    } finally {
+      await server.close();
     }
   });
 
@@ -174,12 +236,19 @@ describe('the source deny list', () => {
         '127.0.0.1',
         '::1',
         'fd00:ec2::253',
-        'fe80::1',
+        'fec0::1',
       ]) {
-        // fe80::/10 is IPv6 link-local, but only the listed CIDRs are denied by default.
         assert.equal(list.match(address), undefined, address);
       }
-      for (const address of ['169.254.169.254', '169.254.255.255', 'fd00:ec2::254', '::ffff:169.254.1.1']) {
+      // fe80::/10 is IPv6 link-local: denied by default, like 169.254.0.0/16.
+      for (const address of [
+        '169.254.169.254',
+        '169.254.255.255',
+        'fd00:ec2::254',
+        '::ffff:169.254.1.1',
+        'fe80::1',
+        'febf:ffff::1',
+      ]) {
         assert.notEqual(list.match(address), undefined, address);
       }
     } finally {

@@ -8,7 +8,7 @@ import { envSecretResolver, fetchServices, SourceError } from '../../../function
 import { closedPort, sendJson, sendText, startServer } from './helpers.ts';
 
 const API_KEY = 'sk_live_7d1e9c0b4f2a4e58';
-const resolveSecret = envSecretResolver({ SNAPSHOT_API_KEY: API_KEY });
+const resolveSecret = envSecretResolver({ SOURCE_SECRET_SNAPSHOT_API_KEY: API_KEY });
 
 const SNAPSHOT: { services: Service[]; generation: number } = {
   generation: 7,
@@ -53,7 +53,7 @@ describe('http source', () => {
         {
           type: 'http',
           url: `${server.url}/v1/snapshot?region=eu`,
-          headers: { Authorization: { fromEnv: 'SNAPSHOT_API_KEY' }, 'X-Tenant': 'team-a' },
+          headers: { Authorization: { fromEnv: 'SOURCE_SECRET_SNAPSHOT_API_KEY' }, 'X-Tenant': 'team-a' },
         },
         {
           // `Bearer <key>`: the env var holds the whole header value, here built by a custom resolver.
@@ -112,7 +112,7 @@ describe('http source', () => {
     }
   });
 
-  test('a 500 is a status error with the status and a short excerpt of the body', async () => {
+  test('a 500 is a status error with the status only; the body is kept for logs, not the message', async () => {
     const server = await startServer((_request, response) => sendText(response, 500, 'database is down\n'));
     try {
       const error = await failure(
@@ -123,7 +123,8 @@ describe('http source', () => {
       );
       assert.equal(error.kind, 'status');
       assert.equal(error.status, 500);
-      assert.equal(error.message, `HTTP source ${server.url}/snap: HTTP 500: database is down`);
+      assert.equal(error.message, `HTTP source ${server.url}/snap: HTTP 500 from source`);
+      assert.equal(error.detail, 'database is down');
       assert.ok(!error.message.includes('query-secret'), 'the query string is left out of messages');
     } finally {
       await server.close();

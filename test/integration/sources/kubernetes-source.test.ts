@@ -6,8 +6,14 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
+import { DEFAULT_LIMITS } from '#lib/limits.ts';
 import type { KubernetesSource } from '#lib/source-schema.ts';
-import { envSecretResolver, fetchServices, SourceError } from '../../../functions/sources/index.ts';
+import {
+  envSecretResolver,
+  fetchServices,
+  fetchSnapshot,
+  SourceError,
+} from '../../../functions/sources/index.ts';
 import {
   closedPort,
   type RecordedRequest,
@@ -18,7 +24,7 @@ import {
 } from './helpers.ts';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.kube-test-token.s3cr3t-signature';
-const env = { KUBE_TOKEN: TOKEN, WRONG_TOKEN: 'not-the-right-token-value' };
+const env = { SOURCE_SECRET_KUBE_TOKEN: TOKEN, SOURCE_SECRET_WRONG_TOKEN: 'not-the-right-token-value' };
 const resolveSecret = envSecretResolver(env);
 
 const meta = (namespace: string, name: string, extra: Record<string, unknown> = {}) => ({
@@ -248,7 +254,7 @@ function fakeApiServer(api: FakeApi, tls?: { key: string; cert: string }): Promi
 const source = (server: TestServer, extra: Partial<KubernetesSource> = {}): KubernetesSource => ({
   type: 'kubernetes',
   server: server.url,
-  token: { fromEnv: 'KUBE_TOKEN' },
+  token: { fromEnv: 'SOURCE_SECRET_KUBE_TOKEN' },
   ...extra,
 });
 
@@ -289,9 +295,11 @@ describe('kubernetes source', () => {
       address: '10.96.12.34',
       resolution: 'ClientSideLB',
       ports: [
-        { name: 'http', port: 9080, protocol: 'http' },
-        { name: 'grpc', port: 9090, protocol: 'h2c' },
-        { name: 'metrics', port: 15090, protocol: 'TCP' },
+        // As Istio derives them: appProtocol `http`, `kubernetes.io/h2c`; a name Istio does not
+        // know gets no protocol (Istio sniffs it).
+        { name: 'http', port: 9080, protocol: 'HTTP' },
+        { name: 'grpc', port: 9090, protocol: 'HTTP2' },
+        { name: 'metrics', port: 15090 },
       ],
       labels: { app: 'reviews', 'app.kubernetes.io/part-of': 'bookinfo' },
       serviceAccounts: ['spiffe://cluster.local/ns/bookinfo/sa/bookinfo-reviews'],
@@ -310,20 +318,20 @@ describe('kubernetes source', () => {
     assert.ok(db);
     assert.equal(db.address, undefined);
     assert.equal(db.resolution, 'Passthrough');
-    assert.deepEqual(db.ports, [{ name: 'mongo', port: 27017, protocol: 'TCP' }]);
+    assert.deepEqual(db.ports, [{ name: 'mongo', port: 27017, protocol: 'MONGO' }]);
     assert.deepEqual(db.endpoints, [
       { address: '10.244.3.10', port: 27017, portName: 'mongo', locality: 'us-east-1c', healthy: false },
       { address: '10.244.3.9', port: 27017, portName: 'mongo', locality: 'us-east-1c', healthy: true },
     ]);
   });
 
-  test('ExternalName service and port protocol without appProtocol', async () => {
+  test('ExternalName service, and port protocols from the port name without appProtocol', async () => {
     const services = await fetchServices(source(server), { resolveSecret, timeoutMs: 5000 });
     const payments = services.find((service) => service.hostname.startsWith('payments.'));
     assert.deepEqual(payments, {
       hostname: 'payments.bookinfo.svc.cluster.local',
       namespace: 'bookinfo',
-      ports: [{ name: 'https', port: 443, protocol: 'TCP' }],
+      ports: [{ name: 'https', port: 443, protocol: 'HTTPS' }],
       resolution: 'DNS',
       meshExternal: true,
       endpoints: [{ address: 'payments.example.com', port: 443, portName: 'https' }],
@@ -367,7 +375,7 @@ describe('kubernetes source', () => {
   });
 
   test('a wrong token is a 401 SourceError that does not contain the token', async () => {
-    const error = await fetchServices(source(server, { token: { fromEnv: 'WRONG_TOKEN' } }), {
+    const error = await fetchServices(source(server, { token: { fromEnv: 'SOURCE_SECRET_WRONG_TOKEN' } }), {
       resolveSecret,
       timeoutMs: 5000,
     }).then(
@@ -380,14 +388,14 @@ describe('kubernetes source', () => {
     assert.equal(error.status, 401);
     assert.match(
       error.message,
-      /^Kubernetes API http:\/\/127\.0\.0\.1:\d+\/: HTTP 401 for GET \/api\/v1\/services/,
+      /^Kubernetes API http:\/\/127\.0\.0\.1:\d+\/: HTTP 401 from source for GET \/api\/v1\/services$/,
     );
-    for (const secret of [TOKEN, env.WRONG_TOKEN]) {
+    for (const secret of [TOKEN, env.SOURCE_SECRET_WRONG_TOKEN]) {
       assert.ok(!inspect(error, { depth: 10 }).includes(secret), 'the error must not contain a token');
     }
   });
 
-  test('RBAC 403 on a namespace names it with the API server message', async () => {
+  test('RBAC 403 on a namespace names it; the API server message is kept for logs only', async () => {
     const restricted = await fakeApiServer({
       services: SERVICES,
       slices: ENDPOINT_SLICES,
@@ -405,8 +413,9 @@ describe('kubernetes source', () => {
           assert.equal(error.status, 403);
           assert.match(
             error.message,
-            /HTTP 403 for GET \/api\/v1\/namespaces\/secret-ns\/services: services is forbidden/,
+            /HTTP 403 from source for GET \/api\/v1\/namespaces\/secret-ns\/services$/,
           );
+          assert.match(error.detail ?? '', /services is forbidden/);
           return true;
         },
       );
@@ -415,26 +424,48 @@ describe('kubernetes source', () => {
     }
   });
 
-  test('an upstream value our schema rejects fails with the field named', async () => {
+  test('a Service our schema rejects is skipped and reported; the others are kept', async () => {
     const [reviews] = SERVICES;
     const weird = await fakeApiServer({
-      services: [{ ...reviews, spec: { ...reviews?.spec, clusterIP: '10.96.12.34; drop table' } }],
+      services: [
+        { ...reviews, spec: { ...reviews?.spec, clusterIP: '10.96.12.34; drop table' } },
+        ...SERVICES.slice(1),
+      ],
       slices: [],
     });
     try {
-      await assert.rejects(
-        fetchServices(source(weird), { resolveSecret, timeoutMs: 5000 }),
-        (error: unknown) => {
-          assert.ok(error instanceof SourceError);
-          assert.equal(error.kind, 'invalid');
-          assert.match(error.message, /services\[0\]\.address/);
-          assert.match(error.message, /reviews\.bookinfo\.svc\.cluster\.local/);
-          return true;
-        },
+      const { services, skipped } = await fetchSnapshot(source(weird), { resolveSecret, timeoutMs: 5000 });
+      assert.deepEqual(
+        services.map((service) => service.hostname),
+        [
+          'kube-dns.kube-system.svc.cluster.local',
+          'payments.bookinfo.svc.cluster.local',
+          'ratings-db.bookinfo.svc.cluster.local',
+        ],
       );
+      assert.equal(skipped.count, 1);
+      assert.match(skipped.examples[0] ?? '', /^service "reviews\.bookinfo\.svc\.cluster\.local": address/);
     } finally {
       await weird.close();
     }
+  });
+
+  test('a Service with more endpoints than the limit is skipped and counted; the cluster is not lost', async () => {
+    // Act: reviews has 4 endpoints, ratings-db 2.
+    const { services, skipped } = await fetchSnapshot(source(server), {
+      resolveSecret,
+      timeoutMs: 5000,
+      limits: { ...DEFAULT_LIMITS, maxEndpointsPerService: 3 },
+    });
+
+    // Assess
+    assert.equal(services.length, 3);
+    assert.ok(!services.some((service) => service.hostname.startsWith('reviews.')));
+    assert.equal(skipped.count, 1);
+    assert.match(
+      skipped.examples[0] ?? '',
+      /^service "reviews\.bookinfo\.svc\.cluster\.local": endpoints: Too big/,
+    );
   });
 
   test('a body that is not a Kubernetes list is invalid', async () => {
@@ -460,7 +491,11 @@ describe('kubernetes source', () => {
     const port = await closedPort();
     await assert.rejects(
       fetchServices(
-        { type: 'kubernetes', server: `http://127.0.0.1:${port}`, token: { fromEnv: 'KUBE_TOKEN' } },
+        {
+          type: 'kubernetes',
+          server: `http://127.0.0.1:${port}`,
+          token: { fromEnv: 'SOURCE_SECRET_KUBE_TOKEN' },
+        },
         {
           resolveSecret,
           timeoutMs: 5000,

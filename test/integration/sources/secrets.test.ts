@@ -23,13 +23,13 @@ async function secretFreeFailure(promise: Promise<unknown>, secret = TOKEN): Pro
 
 describe('envSecretResolver', () => {
   test('resolves fromEnv', async () => {
-    const resolve = envSecretResolver({ API_TOKEN: TOKEN });
-    assert.equal(await resolve({ fromEnv: 'API_TOKEN' }), TOKEN);
+    const resolve = envSecretResolver({ SOURCE_SECRET_API_TOKEN: TOKEN });
+    assert.equal(await resolve({ fromEnv: 'SOURCE_SECRET_API_TOKEN' }), TOKEN);
   });
 
   test('a missing or empty variable is a SourceError that names it', async () => {
-    const resolve = envSecretResolver({ EMPTY: '  ', OTHER: TOKEN });
-    for (const name of ['MISSING', 'EMPTY']) {
+    const resolve = envSecretResolver({ SOURCE_SECRET_EMPTY: '  ', SOURCE_SECRET_OTHER: TOKEN });
+    for (const name of ['SOURCE_SECRET_MISSING', 'SOURCE_SECRET_EMPTY']) {
       const error = await secretFreeFailure(resolve({ fromEnv: name }));
       assert.equal(error.kind, 'secret');
       assert.equal(error.message, `secret environment variable ${name} is not set`);
@@ -50,10 +50,13 @@ describe('secrets in fetchServices', () => {
       const source: Source = {
         type: 'kubernetes',
         server: server.url,
-        token: { fromEnv: 'KUBE_TOKEN' },
+        token: { fromEnv: 'SOURCE_SECRET_KUBE_TOKEN' },
       };
       const error = await secretFreeFailure(
-        fetchServices(source, { resolveSecret: envSecretResolver({ OTHER: TOKEN }), timeoutMs: 5000 }),
+        fetchServices(source, {
+          resolveSecret: envSecretResolver({ SOURCE_SECRET_OTHER: TOKEN }),
+          timeoutMs: 5000,
+        }),
       );
       assert.equal(error.kind, 'secret');
       assert.match(error.message, /KUBE_TOKEN/);
@@ -82,19 +85,26 @@ describe('secrets in fetchServices', () => {
       else sendText(response, 401, 'no');
     });
     try {
-      const source: Source = { type: 'http', url: server.url, headers: { 'X-Api-Key': { fromEnv: 'KEY' } } };
+      const source: Source = {
+        type: 'http',
+        url: server.url,
+        headers: { 'X-Api-Key': { fromEnv: 'SOURCE_SECRET_KEY' } },
+      };
       const ok = await fetchServices(source, {
-        resolveSecret: envSecretResolver({ KEY: `${TOKEN}\n` }),
+        resolveSecret: envSecretResolver({ SOURCE_SECRET_KEY: `${TOKEN}\n` }),
         timeoutMs: 5000,
       });
       assert.deepEqual(ok, []);
       const broken = `${TOKEN}\r\nX-Injected: 1`;
       const error = await secretFreeFailure(
-        fetchServices(source, { resolveSecret: envSecretResolver({ KEY: broken }), timeoutMs: 5000 }),
+        fetchServices(source, {
+          resolveSecret: envSecretResolver({ SOURCE_SECRET_KEY: broken }),
+          timeoutMs: 5000,
+        }),
         TOKEN,
       );
       assert.equal(error.kind, 'secret');
-      assert.match(error.message, /environment variable KEY contains a line break/);
+      assert.match(error.message, /environment variable SOURCE_SECRET_KEY contains a line break/);
     } finally {
       await server.close();
     }
@@ -108,8 +118,8 @@ describe('secrets in fetchServices', () => {
       else sendJson(response, 200, { services: [{ hostname: key, ports: [{ port: 0 }] }] });
     });
     try {
-      const resolveSecret = envSecretResolver({ KEY: TOKEN });
-      const headers = { 'X-Api-Key': { fromEnv: 'KEY' } };
+      const resolveSecret = envSecretResolver({ SOURCE_SECRET_KEY: TOKEN });
+      const headers = { 'X-Api-Key': { fromEnv: 'SOURCE_SECRET_KEY' } };
       const status = await secretFreeFailure(
         fetchServices(
           { type: 'http', url: `${server.url}/status`, headers },
@@ -117,7 +127,9 @@ describe('secrets in fetchServices', () => {
         ),
       );
       assert.equal(status.kind, 'status');
-      assert.match(status.message, /invalid key \[redacted\]/);
+      // The upstream's words are kept for logs only, and scrubbed there too.
+      assert.doesNotMatch(status.message, /invalid key/);
+      assert.match(status.detail ?? '', /invalid key \[redacted\]/);
       const invalid = await secretFreeFailure(
         fetchServices(
           { type: 'http', url: `${server.url}/body`, headers },

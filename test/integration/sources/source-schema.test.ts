@@ -27,7 +27,7 @@ describe('sourceSchema', () => {
       {
         type: 'kubernetes',
         server: 'https://10.0.0.1:6443',
-        token: { fromEnv: 'KUBE_TOKEN' },
+        token: { fromEnv: 'SOURCE_SECRET_KUBE_TOKEN' },
         caData: CA,
         namespaces: ['default', 'bookinfo'],
         clusterDomain: 'cluster.local',
@@ -92,7 +92,7 @@ describe('sourceSchema', () => {
 
 describe('secretRef', () => {
   test('fromEnv names a variable, fromSsm a parameter path', () => {
-    assert.ok(secretRef.safeParse({ fromEnv: 'CONSUL_HTTP_TOKEN' }).success);
+    assert.ok(secretRef.safeParse({ fromEnv: 'SOURCE_SECRET_CONSUL_HTTP_TOKEN' }).success);
     assert.ok(secretRef.safeParse({ fromSsm: '/prod/mesh/consul-token' }).success);
     assert.ok(!secretRef.safeParse({ fromEnv: '1BAD' }).success);
     assert.ok(!secretRef.safeParse({ fromSsm: 'no-leading-slash' }).success);
