@@ -1,5 +1,5 @@
 /** How the CLI prints: aligned tables, colours only on a terminal and never with NO_COLOR. */
-import { styleText } from 'node:util';
+import { stripVTControlCharacters, styleText } from 'node:util';
 
 const useColor = () => process.env.NO_COLOR === undefined && Boolean(process.stdout.isTTY);
 
@@ -11,7 +11,7 @@ const STATUS_STYLE: Record<string, Style> = { ok: 'green', stale: 'yellow', erro
 export const statusText = (status: string) => paint(STATUS_STYLE[status] ?? 'reset', status);
 
 // A dozen lines of padding: a table library would add a dependency for no behaviour we need.
-const visible = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '').length;
+const visible = (text: string) => stripVTControlCharacters(text).length;
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((header, i) =>
