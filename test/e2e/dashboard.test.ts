@@ -36,7 +36,13 @@ before(async () => {
   await admin('PUT', '/registries/east/snapshot', {
     services: [
       svc('productpage.bookinfo.svc.cluster.local', '10.0.0.10', 9080),
-      svc('reviews.bookinfo.svc.cluster.local', '10.0.0.11', 9080),
+      {
+        ...svc('reviews.bookinfo.svc.cluster.local', '10.0.0.11', 9080),
+        endpoints: [
+          { address: '10.0.7.1', port: 9080, portName: 'http' },
+          { address: '10.0.7.2', port: 9080, portName: 'http', healthy: false },
+        ],
+      },
       svc('ratings.bookinfo.svc.cluster.local', '10.0.0.12', 9080),
     ],
   });
