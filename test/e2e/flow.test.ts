@@ -152,11 +152,13 @@ describe('a platform team merging two clusters and a static list', () => {
     assert.ok(registries.every((r: { snapshotAt: string }) => !Number.isNaN(Date.parse(r.snapshotAt))));
   });
 
-  test('GET /services/{hostname} answers the first entry, as Istio does', async () => {
+  test('GET /services/{hostname} answers the unclustered registry that has it, as Istio GetService does', async () => {
     const hello = await call('GET', `/services/${HELLO}`);
+    const world = await call('GET', `/services/${WORLD}`);
     assert.equal(hello.status, 200);
-    assert.equal(hello.body.registry, 'cluster-1');
-    assert.deepEqual(hello.body.clusterVIPs, { 'cluster-1': '10.0.0.1', 'cluster-2': '10.1.0.1' });
+    assert.equal(hello.body.registry, 'external');
+    assert.equal(hello.body.address, '192.0.2.10');
+    assert.equal(world.body.registry, 'cluster-1');
     assertError(await call('GET', '/services/nobody.example.com'), 404, 'ServiceNotFound');
   });
 
