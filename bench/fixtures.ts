@@ -1,7 +1,8 @@
 /**
  * What the bench files share: fixed-seed fleets of registries (the same input on every run, so
  * ratios compare across commits), best-of-N timing, and the row format. Every figure is a ratio of
- * two timings taken in the same run, so it means the same on a fast or a slow (or shared) machine.
+ * two timings taken in the same run (CPU time, best of several samples), so it means the same on a
+ * fast or a slow (or shared) machine.
  */
 import type { RegistrySnapshot, Service } from '#lib/types.ts';
 
@@ -14,15 +15,45 @@ export function row(name: string, ratio: number, target?: number): void {
   else console.log(`${name}: ${figure} (target ≤ ${target}×) ${ratio <= target ? 'ok' : 'MISS'}`);
 }
 
-/** The fastest of `runs` runs, in milliseconds: the figure least disturbed by other processes. */
-export function best(runs: number, work: () => void): number {
-  let min = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
+/**
+ * CPU time of the whole process (the garbage collector's helper threads included), in ms: on a
+ * shared machine the time spent waiting for a core does not count, which would otherwise be most of
+ * a wall-clock figure and differ from one timing to the next.
+ */
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e3;
+}
+
+/** Short work is repeated until a sample is this long, so the clock's granularity does not count. */
+const MIN_SAMPLE_MS = 50;
+
+/** With `--expose-gc` (see run.ts), each sample starts on a collected heap, not another's garbage. */
+const collect = (globalThis as { gc?: () => void }).gc;
+
+function sample(work: () => void): number {
+  collect?.();
+  const start = cpuMs();
+  let calls = 0;
+  let elapsed = 0;
+  do {
     work();
-    min = Math.min(min, Number(process.hrtime.bigint() - start) / 1e6);
+    calls++;
+    elapsed = cpuMs() - start;
+  } while (elapsed < MIN_SAMPLE_MS);
+  return elapsed / calls;
+}
+
+/**
+ * The fastest of `runs` samples of each piece of work, in ms of CPU time per call, the pieces taken
+ * in turn so that a slower spell of the machine falls on all of them alike.
+ */
+export function bestOf(runs: number, works: readonly (() => void)[]): number[] {
+  const mins = works.map(() => Number.POSITIVE_INFINITY);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, work] of works.entries()) mins[k] = Math.min(mins[k] as number, sample(work));
   }
-  return min;
+  return mins;
 }
 
 /** A fixed-seed LCG in [0, 1). */

@@ -2,11 +2,13 @@
  * The bodies of the merged-view routes (GET /services, /services/{hostname}, /changes, /conflicts,
  * POST /preview), as clients receive them. Pure types: the OpenAPI document describes these.
  */
+import type { ConflictGroup } from './conflict-groups.ts';
 import type { RegistryChange, ServiceChange } from './delta.ts';
 import type { RegistryStatus } from './freshness.ts';
 import type { SkippedObjects } from './registry.ts';
 import type { Conflict, MergedService, RegistryError } from './types.ts';
 
+export type { ConflictGroup } from './conflict-groups.ts';
 export type { ChangeKind, RegistryChange, ServiceChange } from './delta.ts';
 
 /** What GET /services shows of a registry. No check times: they change every minute and live on GET /registries. */
@@ -54,14 +56,6 @@ export interface ChangesBody {
   changes: ServiceChange[];
   /** The registries whose status entry differs: `registry` is the entry in the newer view (absent for removals). */
   registries: RegistryChange<RegistryStatusEntry>[];
-}
-
-/** A conflict grouped per hostname and field: the kept value and every ignored one, in registration order. */
-export interface ConflictGroup {
-  hostname: string;
-  field: string;
-  kept: { registry: string; value: unknown };
-  ignored: { registry: string; value: unknown }[];
 }
 
 /** GET /conflicts */

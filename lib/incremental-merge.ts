@@ -175,7 +175,8 @@ export class IncrementalMerge {
     const holders = host.holders;
     let at = holders.length;
     while (at > 0 && (holders[at - 1] as RegistryState).order > state.order) at--;
-    holders.splice(at, 0, state);
+    if (at === holders.length) holders.push(state);
+    else holders.splice(at, 0, state);
   }
 
   #removeHolder(hostname: string, state: RegistryState): void {
@@ -194,10 +195,12 @@ export class IncrementalMerge {
     for (const holder of host.holders) {
       const list = holder.services as readonly Service[];
       const where = holder.positions.get(hostname) as number | number[];
-      const indices = typeof where === 'number' ? [where] : where;
       const trackOwners = shared.has(holder.clusterId);
+      // Most registries list a hostname once: no index array is built for them.
+      const count = typeof where === 'number' ? 1 : where.length;
       let perSighting: Conflict[][] | undefined;
-      for (const [ordinal, index] of indices.entries()) {
+      for (let ordinal = 0; ordinal < count; ordinal++) {
+        const index = typeof where === 'number' ? where : (where[ordinal] as number);
         const service = list[index] as Service;
         const address = service.address ?? '';
         if (slot === undefined) {
@@ -208,13 +211,13 @@ export class IncrementalMerge {
         const start = scratch.length;
         laterSighting(slot, service, holder.name, holder.clusterId, address, trackOwners, scratch);
         if (scratch.length === start) continue;
-        perSighting ??= indices.map(() => NO_CONFLICTS);
+        perSighting ??= new Array<Conflict[]>(count).fill(NO_CONFLICTS);
         perSighting[ordinal] = scratch.slice(start);
       }
       if (perSighting !== undefined) {
         holder.conflicts.set(hostname, perSighting);
         holder.conflictSegment = undefined;
-      } else if (holder.conflicts.delete(hostname)) {
+      } else if (holder.conflicts.size > 0 && holder.conflicts.delete(hostname)) {
         holder.conflictSegment = undefined;
       }
     }

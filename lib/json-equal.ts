@@ -27,13 +27,20 @@ function same(a: unknown, b: unknown, keyOrder: boolean): boolean {
   if (Array.isArray(b)) return false;
   const left = a as Record<string, unknown>;
   const right = b as Record<string, unknown>;
-  const leftKeys = Object.keys(left);
-  const rightKeys = Object.keys(right);
-  if (leftKeys.length !== rightKeys.length) return false;
-  for (let i = 0; i < leftKeys.length; i++) {
-    const key = leftKeys[i] as string;
-    if (keyOrder ? rightKeys[i] !== key : !Object.hasOwn(right, key)) return false;
-    if (!same(left[key], right[key], keyOrder)) return false;
+  // for...in walks the own keys of plain data (JSON objects have no enumerable inherited keys)
+  // without allocating the key arrays Object.keys would.
+  let count = 0;
+  if (keyOrder) {
+    const rightKeys = Object.keys(right);
+    for (const key in left) {
+      if (rightKeys[count++] !== key || !same(left[key], right[key], keyOrder)) return false;
+    }
+    return count === rightKeys.length;
   }
-  return true;
+  for (const key in left) {
+    count++;
+    if (!Object.hasOwn(right, key) || !same(left[key], right[key], keyOrder)) return false;
+  }
+  for (const _key in right) count--;
+  return count === 0;
 }

@@ -32,6 +32,8 @@ export interface ExportView {
 }
 
 const CACHED_VIEWS = 2;
+/** Answers kept per view: a few variants (format, health, namespace), never one per namespace asked. */
+const RENDERED_PER_VIEW = 8;
 const READ_ATTEMPTS = 3;
 
 export class ExportViewCache {
@@ -91,6 +93,7 @@ export class ExportViewCache {
         const known = memo.get(key);
         if (known) return known;
         const made = render();
+        if (memo.size >= RENDERED_PER_VIEW) memo.delete(memo.keys().next().value as string);
         memo.set(key, made);
         return made;
       },

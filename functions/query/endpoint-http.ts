@@ -1,14 +1,15 @@
 /**
  * What the three discovery routes share at the HTTP edge: their common query parameters, and answering
- * a serialised body with its ETag (304 on If-None-Match), compressed when it is large.
+ * a serialised body with its ETag (304 on If-None-Match), compressed once per coding (GET /services'
+ * negotiation and codecs) rather than by the shared stack on every request.
  */
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import type { Context } from 'aws-lambda';
 import { apiError, badRequest } from '#http/errors.ts';
 import { type HttpEvent, type HttpResult, json } from '#http/handler.ts';
 import type { QueryParse } from '#lib/endpoint-query.ts';
 import { notModified } from './conditional.ts';
+import { type Coding, compress } from './encoding.ts';
 import type { Rendered } from './endpoint-view.ts';
+import { codingOf } from './respond.ts';
 
 export type QueryParams = Readonly<Record<string, string | undefined>>;
 
@@ -35,35 +36,20 @@ export function queryValue<T>(parsed: QueryParse<T>): T {
  * leaves room for the status, the headers and the JSON envelope around the body.
  */
 export const MAX_BODY_BYTES = 6_000_000;
-/** Fast settings: a 10 MB answer compresses in tens of milliseconds and still shrinks about 20-fold. */
-const GZIP_LEVEL = 4;
-const BROTLI_QUALITY = 4;
-/**
- * From this size we gzip here and keep the result with the body: the shared stack would compress every
- * request anew, and with brotli's default quality that takes seconds for a few MB.
- */
-export const COMPRESS_HERE_BYTES = 64 * 1024;
+/** Below this a compressed body saves less than the headers it adds (as on GET /services/{hostname}). */
+export const COMPRESS_FROM_BYTES = 1024;
 
-export type Coding = 'br' | 'gzip' | 'identity';
+export type { Coding };
 
-/** A serialised answer, with its compressed bytes (base64) when it was worth compressing here. */
+/** A serialised answer, with its compressed bytes (base64) when it was worth compressing. */
 export type EncodedPage = Rendered & { encoded?: { coding: Exclude<Coding, 'identity'>; base64: string } };
 
-/** The client's first choice of br and gzip, in the order the shared stack negotiated; else identity. */
-export function preferredCoding(context: Context): Coding {
-  const accepted = (context as Context & { preferredEncodings?: string[] }).preferredEncodings ?? [];
-  for (const coding of accepted)
-    if (coding === 'br' || coding === 'gzip' || coding === 'identity') return coding;
-  return 'identity';
-}
-
-/** The body compressed, as base64 (how a Lambda response carries bytes). */
-export function compressed(body: string, coding: Exclude<Coding, 'identity'>): string {
-  const bytes =
-    coding === 'gzip'
-      ? gzipSync(body, { level: GZIP_LEVEL })
-      : brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } });
-  return bytes.toString('base64');
+/** The body in the coding, when that makes it smaller; the caller keeps the result. */
+export function encodePage(rendered: Rendered, coding: Coding): EncodedPage {
+  if (coding === 'identity' || rendered.body.length < COMPRESS_FROM_BYTES) return rendered;
+  const bytes = compress(rendered.body, coding);
+  if (bytes.length >= Buffer.byteLength(rendered.body)) return rendered;
+  return { ...rendered, encoded: { coding, base64: bytes.toString('base64') } };
 }
 
 export function encodedAnswer(event: HttpEvent, page: EncodedPage): HttpResult {
@@ -82,23 +68,27 @@ export function encodedAnswer(event: HttpEvent, page: EncodedPage): HttpResult {
   };
 }
 
-/** A small answer (workloads, service accounts); compressed here, once, when it is large after all. */
-export function answer(event: HttpEvent, context: Context, rendered: Rendered): HttpResult {
-  const page = rendered as EncodedPage & { byCoding?: Map<Coding, string> };
-  const large = page.body.length >= COMPRESS_HERE_BYTES;
-  const coding = preferredCoding(context);
-  if (large && coding !== 'identity') {
-    page.byCoding ??= new Map();
-    const base64 = page.byCoding.get(coding) ?? compressed(page.body, coding);
-    page.byCoding.set(coding, base64);
-    if (base64.length <= MAX_BODY_BYTES)
-      return encodedAnswer(event, { ...page, encoded: { coding, base64 } });
-  } else if (!large || Buffer.byteLength(page.body) <= MAX_BODY_BYTES) {
-    return encodedAnswer(event, { body: page.body, etag: page.etag });
+/** A small answer (a workload, service accounts, an export), encoded once per coding. */
+export function answer(event: HttpEvent, rendered: Rendered): HttpResult;
+/** The form the export routes call; the Lambda context is no longer needed. */
+export function answer(event: HttpEvent, context: unknown, rendered: Rendered): HttpResult;
+export function answer(event: HttpEvent, second: unknown, third?: Rendered): HttpResult {
+  const rendered = third ?? (second as Rendered);
+  const coding = codingOf(event);
+  const kept = rendered as Rendered & { byCoding?: Map<Coding, EncodedPage> };
+  kept.byCoding ??= new Map();
+  let page = kept.byCoding.get(coding);
+  if (page === undefined) {
+    page = encodePage(rendered, coding);
+    kept.byCoding.set(coding, page);
   }
-  throw apiError(
-    406,
-    'ResponseTooLarge',
-    `the answer is ${(Buffer.byteLength(page.body) / 1e6).toFixed(1)} MB, more than a Lambda response holds`,
-  );
+  const size = page.encoded ? page.encoded.base64.length : Buffer.byteLength(page.body);
+  if (size > MAX_BODY_BYTES) {
+    throw apiError(
+      406,
+      'ResponseTooLarge',
+      `the answer is ${(size / 1e6).toFixed(1)} MB in this coding, more than a Lambda response holds: accept gzip or br`,
+    );
+  }
+  return encodedAnswer(event, page);
 }

@@ -28,7 +28,11 @@ export function makeHandler(deps: { store: RegistryStore; views?: ViewCache }) {
       const view = await views.current('all');
       const body: ConflictsBody = {
         revision: view.revision,
-        conflicts: groupConflicts(view.aggregate.conflicts, hostname),
+        conflicts: groupConflicts(
+          hostname === undefined
+            ? view.aggregate.conflicts
+            : view.aggregate.conflicts.filter((conflict) => conflict.hostname === hostname),
+        ),
       };
       const text = JSON.stringify(body);
       const coding = codingOf(event);

@@ -2,7 +2,6 @@
  * GET /services/{hostname}/endpoints: Istio's InstancesByPort over every registry, in registration
  * order, filtered by `port`, `labels` and `health`, optionally in pages (`limit`, `cursor`).
  */
-
 import { apiError, badRequest, notFound } from '#http/errors.ts';
 import { httpHandler } from '#http/handler.ts';
 import { hostnameParam } from '#http/params.ts';
@@ -13,23 +12,22 @@ import { RevisionNotFoundError } from '#store/errors.ts';
 import type { RegistryStore } from '#store/port.ts';
 import { encodeCursor, pagingParams, questionDigest } from './endpoint-cursor.ts';
 import {
-  COMPRESS_HERE_BYTES,
   type Coding,
-  compressed,
   type EncodedPage,
   encodedAnswer,
+  encodePage,
   excludeStaleParam,
   MAX_BODY_BYTES,
-  preferredCoding,
   queryParams,
   queryValue,
 } from './endpoint-http.ts';
 import { contentEtag, type EndpointView, EndpointViewCache, ViewExpiredError } from './endpoint-view.ts';
+import { codingOf } from './respond.ts';
 
 export function makeHandler(deps: { store: RegistryStore }) {
   const views = new EndpointViewCache(deps.store);
   return httpHandler(
-    async (event, context) => {
+    async (event) => {
       const hostname = hostnameParam(event);
       const params = queryParams(event);
       const excludeStale = excludeStaleParam(params);
@@ -52,12 +50,21 @@ export function makeHandler(deps: { store: RegistryStore }) {
       if (!view.index.hasHostname(hostname)) {
         throw notFound(`no registry serves hostname "${hostname}"`, 'ServiceNotFound');
       }
+      const coding = codingOf(event);
+      if (cursor === undefined && limit === undefined) {
+        // Most reads ask for everything: one serialisation, kept per coding, unless it has to be cut.
+        const whole = view.remember(
+          `whole:${question}:${coding}`,
+          () => wholeOf(view, hostname, query, coding),
+          (made) => made.page?.body.length ?? 0,
+        );
+        if (whole.page) return encodedAnswer(event, whole.page);
+      }
       const listing = view.remember(
         `list:${question}`,
         () => listingOf(view, hostname, query),
         (made) => made.bytes.at(-1) ?? 0,
       );
-      const coding = preferredCoding(context);
       const offset = Math.min(cursor?.offset ?? 0, listing.parts.length);
       const page = view.remember(
         `page:${question}:${offset}:${limit ?? ''}:${coding}`,
@@ -66,7 +73,7 @@ export function makeHandler(deps: { store: RegistryStore }) {
       );
       return encodedAnswer(event, page);
     },
-    { auth: 'read', store: deps.store },
+    { auth: 'read', store: deps.store, compress: false },
   );
 }
 
@@ -90,6 +97,33 @@ async function viewFor(
     }
     throw error;
   }
+}
+
+/** Every endpoint of the question in one body, or no page when it does not fit a Lambda response. */
+function wholeOf(
+  view: EndpointView,
+  hostname: string,
+  query: EndpointQuery,
+  coding: Coding,
+): { page?: EncodedPage } {
+  const found = view.index.instancesByPort(hostname, query) ?? [];
+  const endpoints = JSON.stringify(found.map(endpointView));
+  const host = JSON.stringify(hostname);
+  const errors = JSON.stringify(view.errors);
+  const page = encodePage(
+    {
+      body: `{"hostname":${host},"revision":${view.revision},"endpoints":${endpoints},"errors":${errors}}`,
+      // The same tag as renderPage gives this content (a JSON array is its parts joined by commas).
+      etag: contentEtag(['endpoints', host, endpoints, errors, '0', 'false']),
+    },
+    coding,
+  );
+  const size = page.encoded
+    ? page.encoded.base64.length
+    : page.body.length * 3 <= MAX_BODY_BYTES
+      ? 0
+      : Buffer.byteLength(page.body);
+  return size <= MAX_BODY_BYTES ? { page } : {};
 }
 
 /** The endpoints of one question, serialised one by one, so that a page is a join of a range. */
@@ -128,10 +162,10 @@ function pageOf(
   if (page.coding === 'identity') count = fittingCount(listing, offset, count);
   for (;;) {
     const rendered = renderPage(view, listing, page, count);
-    if (page.coding === 'identity' || rendered.body.length < COMPRESS_HERE_BYTES) return rendered;
-    const base64 = compressed(rendered.body, page.coding);
-    if (base64.length <= MAX_BODY_BYTES || count <= 1)
-      return { ...rendered, encoded: { coding: page.coding, base64 } };
+    if (page.coding === 'identity') return rendered;
+    const encoded = encodePage(rendered, page.coding);
+    const size = encoded.encoded ? encoded.encoded.base64.length : Buffer.byteLength(encoded.body);
+    if (size <= MAX_BODY_BYTES || count <= 1) return encoded;
     count = Math.floor(count / 2);
   }
 }

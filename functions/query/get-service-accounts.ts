@@ -16,7 +16,7 @@ import { contentEtag, EndpointViewCache } from './endpoint-view.ts';
 export function makeHandler(deps: { store: RegistryStore }) {
   const views = new EndpointViewCache(deps.store);
   return httpHandler(
-    async (event, context) => {
+    async (event) => {
       const hostname = hostnameParam(event);
       const params = queryParams(event);
       const excludeStale = excludeStaleParam(params);
@@ -34,9 +34,9 @@ export function makeHandler(deps: { store: RegistryStore }) {
           etag: contentEtag(['service-accounts', host, list, errors]),
         };
       });
-      return answer(event, context, rendered);
+      return answer(event, rendered);
     },
-    { auth: 'read', store: deps.store },
+    { auth: 'read', store: deps.store, compress: false },
   );
 }
 

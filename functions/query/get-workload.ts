@@ -19,7 +19,7 @@ const CLUSTER_ID = /^[A-Za-z0-9][-A-Za-z0-9_.]{0,252}$/;
 export function makeHandler(deps: { store: RegistryStore }) {
   const views = new EndpointViewCache(deps.store);
   return httpHandler(
-    async (event, context) => {
+    async (event) => {
       const wanted = addressParam(event);
       const params = queryParams(event);
       const excludeStale = excludeStaleParam(params);
@@ -39,9 +39,9 @@ export function makeHandler(deps: { store: RegistryStore }) {
           etag: contentEtag(['workload', at, instances, errors]),
         };
       });
-      return answer(event, context, rendered);
+      return answer(event, rendered);
     },
-    { auth: 'read', store: deps.store },
+    { auth: 'read', store: deps.store, compress: false },
   );
 }
 

@@ -48,7 +48,13 @@ export interface Transport {
 export interface TransportOptions {
   denyList: DenyList;
   signal: AbortSignal;
+  /** The cap of one answer, counted after decompression. */
   maxBytes: number;
+  /**
+   * The cap of all answers of one fetch together (default 4 × maxBytes): a paged Kubernetes list or a
+   * Consul catalog of many services cannot add up to more than this, page by page.
+   */
+  maxTotalBytes?: number;
   /** How the upstream is named in messages, e.g. `Consul http://consul:8500/`. */
   what: string;
 }
@@ -136,10 +142,14 @@ function guardedAgent(denyList: DenyList, ca?: string): Agent {
 /** A transport for one fetch; `close()` drops its connections so nothing is reused by another fetch. */
 export function createTransport(options: TransportOptions): Transport & { close(): Promise<void> } {
   const agents: Agent[] = [];
+  const budget: ByteBudget = {
+    left: options.maxTotalBytes ?? 4 * options.maxBytes,
+    total: options.maxTotalBytes ?? 4 * options.maxBytes,
+  };
   const make = (ca?: string): Transport => {
     const agent = guardedAgent(options.denyList, ca);
     agents.push(agent);
-    const send = (url: URL, init: SendOptions = {}) => sendWith(agent, url, init, options);
+    const send = (url: URL, init: SendOptions = {}) => sendWith(agent, url, init, options, budget);
     return {
       send,
       getJson: async (url, init = {}) => {
@@ -181,11 +191,17 @@ export function statusError(what: string, response: TransportResponse, forReques
   });
 }
 
+interface ByteBudget {
+  left: number;
+  total: number;
+}
+
 async function sendWith(
   agent: Agent,
   url: URL,
   init: SendOptions,
   options: TransportOptions,
+  budget: ByteBudget,
 ): Promise<TransportResponse> {
   const { what, signal } = options;
   const forRequest = init.request === undefined ? '' : ` for ${init.request}`;
@@ -226,7 +242,7 @@ async function sendWith(
       },
     );
   }
-  const text = await readText(response, options, init.request);
+  const text = await readText(response, options, init.request, budget);
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
@@ -249,6 +265,7 @@ async function readText(
   response: Awaited<ReturnType<typeof fetch>>,
   options: TransportOptions,
   request: string | undefined,
+  budget: ByteBudget,
 ): Promise<string> {
   const { maxBytes, signal } = options;
   const toRequest = request === undefined ? '' : ` to ${request}`;
@@ -270,9 +287,16 @@ async function readText(
       const { done, value } = await reader.read();
       if (done) break;
       total += value.byteLength;
+      budget.left -= value.byteLength;
       if (total > maxBytes) {
         await reader.cancel().catch(() => {});
         throw tooLarge();
+      }
+      if (budget.left < 0) {
+        await reader.cancel().catch(() => {});
+        throw new SourceError(`${options.what}: the answers add up to more than ${budget.total} bytes`, {
+          kind: 'invalid',
+        });
       }
       chunks.push(value);
     }

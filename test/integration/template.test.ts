@@ -35,7 +35,7 @@ describe('the packaged localstack template', () => {
 
   test('has every function on nodejs22.x with the table name in its environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    assert.equal(functions.length, 20);
+    assert.equal(functions.length, 22);
     for (const [, fn] of functions) {
       assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.match(fn.Properties.Handler, /\.handler$/);
@@ -49,11 +49,13 @@ describe('the packaged localstack template', () => {
       .sort();
     assert.deepEqual(routes, [
       'DELETE /registries/{name}',
+      'GET /',
       'GET /changes',
       'GET /conflicts',
       'GET /exports/istio',
       'GET /exports/prometheus',
       'GET /health',
+      'GET /openapi.json',
       'GET /registries',
       'GET /registries/{name}',
       'GET /services',
@@ -234,6 +236,18 @@ describe('the packaged localstack template', () => {
     assert.deepEqual([...cors.AllowMethods].sort(), ['DELETE', 'GET', 'POST', 'PUT']);
     assert.deepEqual(cors.ExposeHeaders, ['ETag']);
     assert.equal(cors.MaxAge, 600);
+  });
+
+  test('serves the OpenAPI description and the dashboard from a role with no table or SSM access', () => {
+    const roleOf = (fn: string) => resources[fn]?.Properties.Role['Fn::GetAtt'][0];
+    assert.equal(roleOf('GetOpenApiLambdaFunction'), 'MetaRole');
+    assert.equal(roleOf('DashboardLambdaFunction'), 'MetaRole');
+    const role = resources.MetaRole;
+    assert.ok(role, 'MetaRole');
+    assert.equal(role.Properties.Policies, undefined, 'no inline policy');
+    assert.deepEqual(role.Properties.ManagedPolicyArns, [
+      'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+    ]);
   });
 
   test('bundles each function as an ESM .mjs file', () => {

@@ -169,6 +169,7 @@ describe('a platform team merging two clusters and a static list', () => {
     const world = await call('GET', `/services/${WORLD}`);
     assert.equal(hello.status, 200);
     assert.equal(hello.body.registry, 'external');
+    assert.equal(hello.body.address, '192.0.2.10');
     assert.equal(hello.body.clusterVIPs, undefined);
     // Only when no unclustered registry has it: the entry merged across the clustered ones.
     assert.equal(world.body.registry, 'cluster-1');

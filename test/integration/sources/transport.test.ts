@@ -138,3 +138,39 @@ describe('body size', () => {
     }
   });
 });
+
+describe('all answers of one fetch together', () => {
+  test('a Kubernetes list paged into answers under the cap cannot add up past 4 × the cap', async () => {
+    // Prepare: 900 KiB pages with a continue token each, under a 1 MiB cap per answer.
+    const limits = { ...DEFAULT_LIMITS, maxBodyBytes: 1024 * 1024 };
+    const filler = 'x'.repeat(900 * 1024);
+    const server = await startServer((_request, response, url) => {
+      const page = Number(url.searchParams.get('continue') ?? '0');
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          kind: 'ServiceList',
+          apiVersion: 'v1',
+          metadata: { continue: String(page + 1) },
+          items: [{ metadata: { name: `s${page}`, namespace: 'n', annotations: { filler } } }],
+        }),
+      );
+    });
+    try {
+      // Act
+      const error = await failure(
+        fetchServices(
+          { type: 'kubernetes', server: server.url, token: { fromEnv: 'SOURCE_SECRET_TOKEN' } },
+          { resolveSecret, timeoutMs: 10_000, limits },
+        ),
+      );
+
+      // Assess
+      assert.equal(error.kind, 'invalid');
+      assert.match(error.message, /the answers add up to more than 4194304 bytes/);
+      assert.ok(server.requests.length < 12, `${server.requests.length} requests`);
+    } finally {
+      await server.close();
+    }
+  });
+});
