@@ -168,6 +168,15 @@ export function revisionItems(
           recordedAt: now,
           entries: encodeEntries(next.entries),
         },
+        // A BatchGet is not isolated from transactions: it can return the meta item after another
+        // writer's transaction and the view item before it. The entries were computed from the view
+        // item, so it must still be the one read, or another registry's change would be overwritten.
+        ...(read.view
+          ? {
+              ConditionExpression: 'revision = :viewRevision',
+              ExpressionAttributeValues: { ':viewRevision': read.view.revision },
+            }
+          : { ConditionExpression: 'attribute_not_exists(pk)' }),
       },
     },
     {
