@@ -8,8 +8,10 @@
  * on the snapshots it used, so a revision that changes no services (a status, an error text) reuses the
  * merged services and their JSON.
  */
+
+import { MetricUnit, metrics } from '#http/metrics.ts';
 import type { RegistryStatusEntry } from '#lib/api-types.ts';
-import { statusOf } from '#lib/freshness.ts';
+import { type RegistryStatus, statusOf } from '#lib/freshness.ts';
 import type { RegistryViewEntry } from '#lib/registry.ts';
 import type { Aggregate, RegistrySnapshot, Service } from '#lib/types.ts';
 import { RevisionNotFoundError } from '#store/errors.ts';
@@ -77,6 +79,7 @@ export class ViewCache {
       this.views.set(key, cached);
       return cached;
     }
+    const started = performance.now();
     const other = this.views.get(`${epoch}:${revision}:${variant === 'all' ? 'fresh' : 'all'}`);
     // The current state is one read without a revision (a past one is one read of its history item);
     // should the revision move in between, the view is the newer state's, consistent in itself.
@@ -92,6 +95,7 @@ export class ViewCache {
       merged.parts,
       merged.degraded,
     );
+    if (isCurrent) recordViewMetrics(view, performance.now() - started);
     // A degraded view is not kept: the next request tries the unreadable snapshot again.
     if (!merged.degraded) this.remember(`${epoch}:${state.revision}:${variant}`, view);
     return view;
@@ -219,4 +223,16 @@ export function statusEntry(entry: RegistryViewEntry): RegistryStatusEntry {
     lastError: entry.lastError ?? null,
     ...(entry.skipped ? { skipped: entry.skipped } : {}),
   };
+}
+
+/** What operators watch per new view (EMF, flushed with the invocation): size, conflicts, health, cost. */
+function recordViewMetrics(view: View, buildMs: number): void {
+  metrics.addMetric('MergedServices', MetricUnit.Count, view.parts.services.length);
+  metrics.addMetric('Conflicts', MetricUnit.Count, view.parts.aggregate.conflicts.length);
+  const byStatus: Record<RegistryStatus, number> = { ok: 0, stale: 0, error: 0, empty: 0 };
+  for (const entry of view.state.registries) byStatus[statusOf(entry)]++;
+  for (const [status, count] of Object.entries(byStatus)) {
+    metrics.addMetric(`Registries_${status}`, MetricUnit.Count, count);
+  }
+  metrics.addMetric('ViewBuildTime', MetricUnit.Milliseconds, buildMs);
 }

@@ -5,6 +5,7 @@
  * authorising the caller.
  */
 import type { Context } from 'aws-lambda';
+import { MetricUnit, metrics } from '#http/metrics.ts';
 import { RegistryNotFoundError } from '#store/errors.ts';
 import {
   NoSourceError,
@@ -59,10 +60,22 @@ export function makeWorker(deps: ScheduleDeps & { log?: WorkerLog }) {
       ...deps,
       ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
     });
+    const counts: Record<RefreshOutcome['outcome'], number> = {
+      updated: 0,
+      unchanged: 0,
+      failed: 0,
+      deferred: 0,
+    };
     for (const outcome of outcomes) {
+      counts[outcome.outcome]++;
       if (outcome.outcome === 'failed') deps.log?.warn('refresh failed', { ...outcome });
       else deps.log?.info(outcome.outcome === 'deferred' ? 'refresh deferred' : 'refreshed', { ...outcome });
     }
+    // The scheduled invocation has no Middy stack: its outcome metrics are flushed here.
+    for (const [outcome, count] of Object.entries(counts)) {
+      metrics.addMetric(`Refresh_${outcome}`, MetricUnit.Count, count);
+    }
+    metrics.publishStoredMetrics();
     return {
       refreshed: outcomes.filter((outcome) => outcome.outcome !== 'deferred').length,
       deferred: outcomes.filter((outcome) => outcome.outcome === 'deferred').length,
