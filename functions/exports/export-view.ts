@@ -1,23 +1,16 @@
 /**
- * What the export routes read, cached per function instance and per revision: the merged services,
- * the endpoint index and the registries' networks, built from the revision's view entries and their
- * (immutable) snapshots, and the serialised answers. A warm request when nothing changed costs one
- * small store read (`currentRevision`) and a map lookup.
- *
- * It follows functions/query/endpoint-view.ts, which serves the index alone; the exports also need the
- * merged services and the view entries' networks, which that view does not keep.
+ * What the export routes read: the endpoint view of functions/query/endpoint-view.ts (the revision's
+ * snapshots with their endpoints, the endpoint index, the serialised answers, all cached per revision),
+ * plus what only the exports need, derived once per view: the merged services and the registries'
+ * Istio networks. A warm request when nothing changed costs one small store read and a map lookup.
  */
 import { aggregateServices } from '#lib/aggregate.ts';
-import { buildEndpointIndex, type EndpointIndex } from '#lib/endpoints.ts';
-import type { RegistryViewEntry, ViewState } from '#lib/registry.ts';
-import type { MergedService, RegistryRef, RegistrySnapshot, Service } from '#lib/types.ts';
-import { RevisionExpiredError } from '#store/errors.ts';
+import type { EndpointIndex } from '#lib/endpoints.ts';
+import type { MergedService } from '#lib/types.ts';
 import type { RegistryStore } from '#store/port.ts';
+import { EndpointViewCache, type Rendered } from '../query/endpoint-view.ts';
 
-export interface Rendered {
-  body: string;
-  etag: string;
-}
+export type { Rendered };
 
 export interface ExportView {
   revision: number;
@@ -25,102 +18,37 @@ export interface ExportView {
   index: EndpointIndex;
   /** Registry name → its Istio network. */
   networks: ReadonlyMap<string, string>;
-  /** The snapshots the view reads, kept decoded while the view is cached. */
-  snapshotIds: readonly string[];
-  /** The answer for `key`, serialised by `render` the first time it is asked. */
+  /** The answer for `key`, serialised by `render` the first time it is asked (kept within a byte budget). */
   rendered(key: string, render: () => Rendered): Rendered;
 }
 
-const CACHED_VIEWS = 2;
-/** Answers kept per view: a few variants (format, health, namespace), never one per namespace asked. */
-const RENDERED_PER_VIEW = 8;
-const READ_ATTEMPTS = 3;
+/** Rough bytes per merged service, for the view's memory budget. */
+const SERVICE_BYTES = 512;
 
 export class ExportViewCache {
-  private readonly decoded = new Map<string, readonly Service[]>();
-  private readonly views = new Map<string, ExportView>();
+  private readonly views: EndpointViewCache;
 
-  constructor(private readonly store: RegistryStore) {}
+  constructor(store: RegistryStore) {
+    this.views = new EndpointViewCache(store);
+  }
 
   async current(options: { excludeStale?: boolean } = {}): Promise<ExportView> {
-    const excludeStale = options.excludeStale ?? false;
-    for (let attempt = 1; ; attempt++) {
-      const at = await this.store.currentRevision();
-      const key = `${at.epoch}:${at.revision}:${excludeStale}`;
-      const cached = this.views.get(key);
-      if (cached) return cached;
-      let state: ViewState;
-      try {
-        state = await this.store.viewState(at.revision);
-      } catch (error) {
-        // The current revision moved on and the one we read is already gone: read the new one.
-        if (error instanceof RevisionExpiredError && attempt < READ_ATTEMPTS) continue;
-        throw error;
-      }
-      const { view, complete } = await this.build(state, excludeStale);
-      // A view with an unreadable snapshot is answered but not kept: the next request tries again.
-      if (complete) {
-        if (this.views.size >= CACHED_VIEWS) this.views.delete(this.views.keys().next().value as string);
-        this.views.set(key, view);
-      }
-      return view;
-    }
-  }
-
-  private async build(
-    state: ViewState,
-    excludeStale: boolean,
-  ): Promise<{ view: ExportView; complete: boolean }> {
-    const entries = state.registries.filter((entry) => !(excludeStale && entry.stale));
-    await this.loadMissing(entries);
-    const snapshots: RegistrySnapshot[] = [];
-    const networks = new Map<string, string>();
-    let complete = true;
-    for (const entry of entries) {
-      if (entry.network) networks.set(entry.name, entry.network);
-      const services = entry.snapshot ? this.decoded.get(entry.snapshot.id) : undefined;
-      if (services) snapshots.push({ registry: registryRef(entry), services });
-      else if (entry.snapshot) complete = false;
-    }
-    const memo = new Map<string, Rendered>();
-    const view: ExportView = {
-      revision: state.revision,
-      services: aggregateServices(snapshots).services,
-      index: buildEndpointIndex(snapshots),
-      networks,
-      snapshotIds: entries.flatMap(({ snapshot }) => (snapshot ? [snapshot.id] : [])),
-      rendered: (key, render) => {
-        const known = memo.get(key);
-        if (known) return known;
-        const made = render();
-        if (memo.size >= RENDERED_PER_VIEW) memo.delete(memo.keys().next().value as string);
-        memo.set(key, made);
-        return made;
+    const view = await this.views.current(options);
+    const derived = view.remember(
+      'exports',
+      () => {
+        const networks = new Map<string, string>();
+        for (const entry of view.entries) if (entry.network) networks.set(entry.name, entry.network);
+        return { services: aggregateServices(view.snapshots).services, networks };
       },
+      ({ services }) => services.length * SERVICE_BYTES,
+    );
+    return {
+      revision: view.revision,
+      services: derived.services,
+      index: view.index,
+      networks: derived.networks,
+      rendered: (key, render) => view.rendered(`export:${key}`, render),
     };
-    return { view, complete };
   }
-
-  private async loadMissing(entries: readonly RegistryViewEntry[]): Promise<void> {
-    const missing: string[] = [];
-    for (const { snapshot } of entries) {
-      if (snapshot && !this.decoded.has(snapshot.id)) missing.push(snapshot.id);
-    }
-    if (missing.length > 0) {
-      const loaded = await this.store.loadSnapshots(missing, { endpoints: true });
-      for (const [id, services] of loaded) this.decoded.set(id, services);
-    }
-    // Keep only the snapshots of this view and of the cached ones: memory stays bounded by what is served.
-    const wanted = new Set(entries.flatMap(({ snapshot }) => (snapshot ? [snapshot.id] : [])));
-    for (const view of this.views.values()) for (const id of view.snapshotIds) wanted.add(id);
-    for (const id of this.decoded.keys()) if (!wanted.has(id)) this.decoded.delete(id);
-  }
-}
-
-function registryRef(entry: RegistryViewEntry): RegistryRef {
-  return {
-    name: entry.name,
-    ...(entry.clusterId ? { clusterId: entry.clusterId } : {}),
-    ...(entry.provider !== undefined ? { provider: entry.provider } : {}),
-  };
 }

@@ -31,6 +31,10 @@ export interface EndpointView {
   index: EndpointIndex;
   /** Registries in error with nothing to serve, as GET /services reports them. */
   errors: RegistryError[];
+  /** The registries as the view saw them, in registration order (stale ones left out when asked). */
+  entries: readonly RegistryViewEntry[];
+  /** The merge's input: each registry's decoded services (with endpoints), or its error. */
+  snapshots: readonly RegistrySnapshot[];
   /** The snapshots the view reads, kept decoded while the view is cached. */
   snapshotIds: readonly string[];
   /** The answer for `key`, serialised by `render` the first time it is asked. */
@@ -112,6 +116,8 @@ export class EndpointViewCache {
     const view: EndpointView = {
       epoch: state.epoch,
       revision: state.revision,
+      entries,
+      snapshots,
       snapshotIds: entries.flatMap(({ snapshot }) => (snapshot ? [snapshot.id] : [])),
       index: buildEndpointIndex(snapshots),
       errors,
