@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Service } from '#lib/types.ts';
+import { decodeEntries, revisionItems, toMeta, toStoredView } from '#store/dynamodb/history.ts';
 import { DynamoRegistryStore } from '#store/dynamodb/index.ts';
+import { currentViewKey, metaKey } from '#store/dynamodb/keys.ts';
 import { MergedViewCache } from '../../functions/query/merged-view.ts';
 import { scanAll, storedChunks, type TestTable, withTestTables } from '../helpers/dynamodb.ts';
 
@@ -262,4 +264,41 @@ describe('the merged view on DynamoDB', () => {
     await store.deleteRegistry('c1');
     assert.equal(JSON.parse((await view.current()).json).services.length, 0);
   });
+});
+
+const getItem = async (key: { pk: string; sk: string }) =>
+  (await table.documents.send(new GetCommand({ TableName: table.name, Key: key, ConsistentRead: true })))
+    .Item;
+
+/**
+ * A writer reads the meta item and the current view item with one BatchGet, which DynamoDB does not
+ * isolate from transactions: it may see another writer's new meta revision next to the view item from
+ * before that writer's transaction. Committing entries computed from that stale view would drop the
+ * other writer's accepted change (seen as a lost push in test/e2e/faults.test.ts). The transaction
+ * must refuse it.
+ */
+test("a write computed from a view item older than the meta item is refused, so no other registry's change is lost", async () => {
+  // Prepare: two registries; the view item as it was before b's push (what a torn read returns).
+  const store = new DynamoRegistryStore(table.documents, table.name);
+  await store.putRegistry('a', {});
+  await store.putRegistry('b', {});
+  await store.putSnapshot('a', [{ hostname: 'a.example.com' }]);
+  const staleView = toStoredView(await getItem(currentViewKey()));
+  await store.putSnapshot('b', [{ hostname: 'b.example.com' }]);
+  const freshMeta = toMeta(await getItem(metaKey()));
+  assert.ok(staleView && freshMeta && staleView.revision === freshMeta.revision - 1);
+
+  // Act: commit entries computed from the stale view under the fresh meta revision.
+  const entries = decodeEntries(staleView.entries);
+  const items = revisionItems(
+    { client: table.documents, name: table.name },
+    { meta: freshMeta, view: staleView },
+    { entries, now: Date.now(), retentionMs: 60_000 },
+  );
+  const attempt = table.documents.send(new TransactWriteCommand({ TransactItems: items as never }));
+
+  // Assess: refused, and b's snapshot is still in the view.
+  await assert.rejects(attempt, (error: Error) => error.name === 'TransactionCanceledException');
+  const state = await store.viewState();
+  assert.equal(state.registries.find((entry) => entry.name === 'b')?.snapshot?.generation, 1);
 });
