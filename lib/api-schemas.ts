@@ -289,6 +289,11 @@ export const healthSchema = z
   .strictObject({ status: z.literal('ok') })
   .register(apiSchemas, { id: 'Health' });
 
+/** GET /health's 503: a status for load balancers, not an error body (it names no detail). */
+export const healthUnavailableSchema = z
+  .strictObject({ status: z.literal('unavailable') })
+  .register(apiSchemas, { id: 'HealthUnavailable' });
+
 /** The error body of every 4xx and 5xx the functions answer. */
 export function errorBodySchema(codes: readonly [string, ...string[]]) {
   return z.strictObject({ error: z.strictObject({ code: z.enum(codes), message: z.string() }) });

@@ -277,8 +277,11 @@ export const routes: RouteDoc[] = [
     operationId: 'getHealth',
     summary: 'Whether the table answers',
     auth: 'none',
-    ok: { 200: { description: 'The table answers', schema: 'Health' } },
-    errors: { 503: ['StoreUnavailable'] },
+    ok: {
+      200: { description: 'The table answers', schema: 'Health' },
+      503: { description: 'The table does not answer (Retry-After)', schema: 'HealthUnavailable' },
+    },
+    errors: {},
   },
   {
     method: 'get',

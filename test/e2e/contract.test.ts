@@ -398,6 +398,7 @@ describe('DELETE /registries/{name}', () => {
 });
 
 describe('the routes that need no token', () => {
+  test('GET /health answers 200 while the table answers', answers(200, 'GET /health'));
   test('GET /openapi.json serves the committed description', async () => {
     const response = await expect(200, 'GET /openapi.json');
     assert.deepEqual(response.body, JSON.parse(readFileSync('openapi.json', 'utf8')));

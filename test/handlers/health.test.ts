@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { makeHandler } from '#http/health.ts';
 import { StoreUnavailableError } from '#store/errors.ts';
 import { MemoryRegistryStore } from '#store/memory-store.ts';
+import { checkResponse } from '../helpers/contract.ts';
 import { httpEvent, lambdaContext } from '../helpers/http-event.ts';
 
 const event = () => httpEvent({ method: 'GET', route: '/health' });
@@ -17,6 +18,11 @@ test('answers 200 {status: "ok"} without a token when the store answers', async 
   assert.equal(reply.statusCode, 200);
   assert.deepEqual(JSON.parse(reply.body ?? ''), { status: 'ok' });
   assert.ok(!reply.body?.includes('secret-name'));
+  checkResponse('GET /health', {
+    status: 200,
+    headers: new Headers(reply.headers as Record<string, string>),
+    text: reply.body ?? '',
+  });
 });
 
 test('answers 503 {status: "unavailable"} when the store does not, with no detail', async () => {
@@ -29,4 +35,9 @@ test('answers 503 {status: "unavailable"} when the store does not, with no detai
   assert.equal(reply.statusCode, 503);
   assert.deepEqual(JSON.parse(reply.body ?? ''), { status: 'unavailable' });
   assert.equal(reply.headers?.['Retry-After'], '1');
+  checkResponse('GET /health', {
+    status: 503,
+    headers: new Headers(reply.headers as Record<string, string>),
+    text: reply.body ?? '',
+  });
 });
