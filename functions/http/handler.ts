@@ -5,8 +5,6 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import httpContentEncoding from '@middy/http-content-encoding';
-import httpContentNegotiation from '@middy/http-content-negotiation';
 import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
@@ -14,6 +12,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { limitsFrom } from '#lib/limits.ts';
 import { authorize, type Principal, type Scope } from './auth.ts';
 import { jsonBody } from './body.ts';
+import { responseCompression } from './compression.ts';
 import { type ApiError, INTERNAL_ERROR, toApiError } from './errors.ts';
 import { logger } from './logger.ts';
 import { MetricUnit, metrics, publishMetrics } from './metrics.ts';
@@ -46,17 +45,7 @@ export function httpHandler(
     .use(requestLog())
     .use(httpHeaderNormalizer());
   if (options.compress !== false) {
-    stack
-      .use(
-        httpContentNegotiation({
-          parseCharsets: false,
-          parseLanguages: false,
-          parseMediaTypes: false,
-          availableEncodings: ['br', 'gzip', 'deflate', 'identity'],
-          failOnMismatch: false,
-        }),
-      )
-      .use(httpContentEncoding());
+    stack.use(responseCompression());
   }
   stack
     .use(

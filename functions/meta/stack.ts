@@ -4,12 +4,11 @@
  * store parts of functions/http/handler.ts.
  */
 import middy from '@middy/core';
-import httpContentEncoding from '@middy/http-content-encoding';
-import httpContentNegotiation from '@middy/http-content-negotiation';
 import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { responseCompression } from '#http/compression.ts';
 
 export type MetaResult = APIGatewayProxyStructuredResultV2;
 
@@ -19,16 +18,7 @@ export function metaHandler(
 ) {
   return middy<APIGatewayProxyEventV2, MetaResult>()
     .use(httpHeaderNormalizer())
-    .use(
-      httpContentNegotiation({
-        parseCharsets: false,
-        parseLanguages: false,
-        parseMediaTypes: false,
-        availableEncodings: ['br', 'gzip', 'deflate', 'identity'],
-        failOnMismatch: false,
-      }),
-    )
-    .use(httpContentEncoding())
+    .use(responseCompression())
     .use(httpCors({ origins: (process.env.CORS_ORIGINS ?? '*').split(',') }))
     .use(httpSecurityHeaders(securityHeaders))
     .handler(handler);
