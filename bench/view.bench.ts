@@ -15,6 +15,7 @@ import type { Service } from '#lib/types.ts';
 import { MemoryRegistryStore } from '#store/memory-store.ts';
 import { BROTLI_QUALITY, GZIP_LEVEL } from '../functions/query/encoding.ts';
 import { httpEvent, lambdaContext } from '../test/helpers/http-event.ts';
+import { benchService } from './fixtures.ts';
 
 process.env.READER_TOKEN = 'reader-token-for-the-bench-0123456789';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -29,17 +30,10 @@ function services(registry: number, count: number, hostnames: number, salt = 0):
   const out: Service[] = [];
   for (let i = 0; i < count; i++) {
     const h = (i * 7 + registry * 13) % hostnames;
+    // The salt moves the address, so a re-push changes the services it touches.
     out.push({
-      hostname: `svc-${h}.ns-${h % 50}.svc.cluster.local`,
+      ...benchService(h, registry),
       address: `10.${registry & 255}.${(h >> 8) & 255}.${(h + salt) & 255}`,
-      namespace: `ns-${h % 50}`,
-      ports: [
-        { name: 'http', port: 80, protocol: 'HTTP' },
-        { name: 'grpc', port: 9090, protocol: 'GRPC' },
-      ],
-      serviceAccounts: [`spiffe://cluster.local/ns/ns-${h % 50}/sa/svc-${h}`],
-      resolution: 'ClientSideLB',
-      labels: { app: `svc-${h}`, version: 'v1' },
     });
   }
   return out;
