@@ -18,6 +18,8 @@ for (const file of files) {
     /^\/\/ bench-flags: (.+)$/m.exec(readFileSync(`${here}${file}`, 'utf8'))?.[1]?.split(/\s+/) ?? [];
   const run = spawnSync(process.execPath, [...flags, '--import', 'tsx', `${here}${file}`], {
     stdio: 'inherit',
+    // Handlers publish CloudWatch metrics as EMF lines on stdout; in a bench they would bury the rows.
+    env: { ...process.env, POWERTOOLS_METRICS_DISABLED: 'true' },
   });
   if (run.status !== 0) {
     console.error(`${file}: exited with ${run.status ?? run.signal}`);
