@@ -18,7 +18,6 @@ import {
   mutationArb,
   randomRequestArb,
   registryArb,
-  STORED_GENERATION,
   snapshotArb,
 } from '../../helpers/fuzz/arbitraries.ts';
 import {
@@ -29,6 +28,7 @@ import {
   printTally,
   FUZZ_SEED as SEED,
 } from '../../helpers/fuzz/check.ts';
+import { JSON_TYPE, seedRegistries } from '../../helpers/fuzz/seed.ts';
 import { type RawClient, rawClient } from '../../helpers/raw-http.ts';
 import { sharedStack } from '../../helpers/shared-stack.ts';
 import type { StackWithDb } from '../../helpers/stack-with-db.ts';
@@ -36,8 +36,6 @@ import { dumpTable } from '../../helpers/table-dump.ts';
 
 /** The old e2e share of the fuzz cases; the rest runs in process. */
 const ANYTHING_RUNS = Math.round(FUZZ_RUNS * 0.35);
-const SEEDED = ['fz-one', 'fz-two'] as const;
-const JSON_TYPE = { 'content-type': 'application/json' };
 
 let env: StackWithDb;
 let client: RawClient;
@@ -60,22 +58,7 @@ describe('fuzzing the HTTP API', () => {
       });
       assert.ok(reply.status < 300, `${path}: ${reply.status} ${reply.text}`);
     };
-    await put('/registries/fz-one', { clusterId: 'c1', provider: 'Kubernetes', description: 'seeded' });
-    await put('/registries/fz-two', { provider: 'static' });
-    for (const name of SEEDED) {
-      await put(`/registries/${name}/snapshot`, {
-        generation: STORED_GENERATION,
-        services: [
-          {
-            hostname: `hello.${name}.svc.cluster.local`,
-            address: '10.0.0.1',
-            ports: [{ name: 'http', port: 80, protocol: 'HTTP' }],
-            labels: { app: 'hello' },
-            endpoints: [{ address: '10.0.1.1', port: 8080, healthy: true }],
-          },
-        ],
-      });
-    }
+    await seedRegistries(put);
     console.log(`# fuzz over HTTP: seed ${SEED}, ${ANYTHING_RUNS} generated cases (FUZZ_RUNS, FUZZ_SEED)`);
   });
 

@@ -7,11 +7,10 @@ import { MemoryRegistryStore } from '#store/memory-store.ts';
 import { ADMIN } from '../handler-env.ts';
 import { inProcessApi } from '../in-process-api.ts';
 import { dumpStore } from '../store-dump.ts';
-import { STORED_GENERATION } from './arbitraries.ts';
 import { checkedSender } from './check.ts';
+import { JSON_TYPE, seedRegistries } from './seed.ts';
 
-export const SEEDED = ['fz-one', 'fz-two'] as const;
-export const JSON_TYPE = { 'content-type': 'application/json' };
+export { JSON_TYPE, SEEDED } from './seed.ts';
 
 export async function fuzzSetting() {
   const store = new MemoryRegistryStore();
@@ -22,21 +21,6 @@ export async function fuzzSetting() {
     const reply = await send({ method: 'PUT', path, body: JSON.stringify(body), headers: JSON_TYPE });
     assert.ok(reply.status < 300, `${path}: ${reply.status} ${reply.text}`);
   };
-  await put('/registries/fz-one', { clusterId: 'c1', provider: 'Kubernetes', description: 'seeded' });
-  await put('/registries/fz-two', { provider: 'static' });
-  for (const name of SEEDED) {
-    await put(`/registries/${name}/snapshot`, {
-      generation: STORED_GENERATION,
-      services: [
-        {
-          hostname: `hello.${name}.svc.cluster.local`,
-          address: '10.0.0.1',
-          ports: [{ name: 'http', port: 80, protocol: 'HTTP' }],
-          labels: { app: 'hello' },
-          endpoints: [{ address: '10.0.1.1', port: 8080, healthy: true }],
-        },
-      ],
-    });
-  }
+  await seedRegistries(put);
   return { store, send: checkedSender(send), dump: () => dumpStore(store) };
 }
