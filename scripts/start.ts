@@ -6,7 +6,8 @@
  * Options (environment): PORT, DYNAMODB_PORT, DATA_DIR (keep data in that directory; default in memory),
  * ADMIN_TOKEN (generated and printed once when unset), READER_TOKEN, PUBLIC_READ,
  * DYNAMODB_ENDPOINT (use that already running DynamoDB instead of starting one: the table is created there
- * if missing, and the database is neither stopped nor restarted by this script).
+ * if missing, and the database is neither stopped nor restarted by this script), TABLE_NAME (default
+ * aggregate-registry-local: stacks on one database each use a table of their own).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +23,7 @@ import {
 import { ensureTable } from '#infra/table.ts';
 
 const STAGE = 'local';
-const TABLE_NAME = `aggregate-registry-${STAGE}`;
+const TABLE_NAME = process.env.TABLE_NAME?.trim() || `aggregate-registry-${STAGE}`;
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.DATA_DIR ? resolve(process.env.DATA_DIR) : undefined;
 if (dataDir) mkdirSync(dataDir, { recursive: true });
@@ -83,7 +84,7 @@ const adminToken = process.env.ADMIN_TOKEN || randomBytes(24).toString('base64ur
 // SSM parameters do in AWS.
 const offline: ChildProcess = spawn(
   'serverless',
-  ['offline', 'start', '--stage', STAGE, '--localEnvironment'],
+  ['offline', 'start', '--stage', STAGE, '--localEnvironment', `--param=tableName=${TABLE_NAME}`],
   {
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,

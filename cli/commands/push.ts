@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { parseWith, snapshotBodySchema } from '#lib/schemas.ts';
 import { CliError } from '../client.ts';
 import type { ClientFactory } from '../main.ts';
 import { print } from '../output.ts';
@@ -22,7 +21,7 @@ function readInput(file: string): string {
 }
 
 /** A snapshot body, or a bare array of services; checked with the schema the API validates with. */
-export function snapshotFrom(text: string, file: string) {
+export async function snapshotFrom(text: string, file: string) {
   let input: unknown;
   try {
     input = JSON.parse(text);
@@ -30,6 +29,9 @@ export function snapshotFrom(text: string, file: string) {
     throw new CliError(`${file} is not JSON: ${(error as Error).message}`);
   }
   const body = Array.isArray(input) ? { services: input } : input;
+  // Loaded here, not at start-up: zod's schemas are half of the CLI's start time, and only push and
+  // registry put check a body.
+  const { parseWith, snapshotBodySchema } = await import('#lib/schemas.ts');
   const parsed = parseWith(snapshotBodySchema(), body);
   if (!parsed.ok) throw new CliError(`invalid snapshot in ${file}: ${parsed.message}`);
   return parsed.value;
@@ -43,7 +45,7 @@ export function registerPush(root: Command, client: ClientFactory): void {
     )
     .action(async (name: string, file: string) => {
       const text = readInput(file);
-      snapshotFrom(text, file === '-' ? 'stdin' : file);
+      await snapshotFrom(text, file === '-' ? 'stdin' : file);
       // A bare array is wrapped on the way, so the API always receives a snapshot body.
       const json = text.trimStart().startsWith('[') ? `{"services":${text}}` : text;
       const bytes = gzipSync(Buffer.from(json, 'utf8'));

@@ -1,8 +1,6 @@
 /** Registry administration: put, rm, rotate-token, and refresh. */
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { registryBodySchemaFor } from '#lib/registry-schema.ts';
-import { parseWith } from '#lib/schemas.ts';
 import { CliError } from '../client.ts';
 import type { ClientFactory } from '../main.ts';
 import { note, print } from '../output.ts';
@@ -65,6 +63,11 @@ export function registerRegistry(root: Command, client: ClientFactory): void {
         ...(options.maxAgeSeconds !== undefined ? { maxAgeSeconds: options.maxAgeSeconds } : {}),
       };
       // The deployment's stage decides where SSM references may point; the API checks that part.
+      // Loaded on use: zod's schemas would double the start time of every other command.
+      const [{ registryBodySchemaFor }, { parseWith }] = await Promise.all([
+        import('#lib/registry-schema.ts'),
+        import('#lib/schemas.ts'),
+      ]);
       const parsed = parseWith(registryBodySchemaFor({ ssmPrefix: '/' }), body);
       if (!parsed.ok) throw new CliError(`invalid registry settings: ${parsed.message}`);
       const { status, body: reply } = await client().call<CreatedRegistry | RegistryView>(

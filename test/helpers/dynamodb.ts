@@ -1,4 +1,7 @@
-/** DynamoDB Local for integration tests: one process per test file, one uniquely named table per test. */
+/**
+ * DynamoDB Local for integration tests: the run's (TEST_DYNAMODB_ENDPOINT, started once by `npm test`),
+ * or else one process per test file; one uniquely named table per test either way.
+ */
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, beforeEach } from 'node:test';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -51,6 +54,12 @@ export async function createTestTable(local: DynamoDbLocal): Promise<TestTable> 
 
 export { startDynamoDbLocal };
 
+/** A DynamoDB Local someone else runs: stopping it only closes our client. */
+function connectDynamoDbLocal(endpoint: string): DynamoDbLocal {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  return { endpoint, port: Number(new URL(endpoint).port), client, stop: async () => client.destroy() };
+}
+
 /**
  * Registers the test hooks of an integration file: one DynamoDB Local for the file, a fresh table for
  * each test (set up further by `onTable`), dropped after it.
@@ -59,7 +68,8 @@ export function withTestTables(onTable: (table: TestTable) => void = () => {}): 
   let local: DynamoDbLocal | undefined;
   let table: TestTable | undefined;
   before(async () => {
-    local = await startDynamoDbLocal();
+    const given = process.env.TEST_DYNAMODB_ENDPOINT;
+    local = given ? connectDynamoDbLocal(given) : await startDynamoDbLocal();
   });
   after(async () => {
     await local?.stop();

@@ -3,16 +3,16 @@
  * database's endpoint, can read the table directly, and can stop and restart the database under the
  * running API.
  */
-import { type DynamoDbLocal, freePort, startDynamoDbLocal } from '#infra/dynamodb-local.ts';
+import { freePort, startDynamoDbLocal } from '#infra/dynamodb-local.ts';
 import { type LocalStack, startLocalStack } from './local-stack.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export interface StackWithDb {
   stack: LocalStack;
-  /** The current database process (replaced by `restartDb`). */
-  db: DynamoDbLocal;
   /** The database itself, for reading the table directly (not through the proxy). */
   endpoint: string;
+  /** The stack's table on it. */
+  tableName: string;
   /** With `viaProxy`: what the stack talks to, so a test can make the database hang. */
   proxy: TcpProxy | undefined;
   /** Stops the database only; the API keeps running. */
@@ -41,8 +41,8 @@ export async function startStackWithDb(
   }
   const result: StackWithDb = {
     stack,
-    db,
     endpoint: db.endpoint,
+    tableName: stack.tableName,
     proxy,
     stopDb: async () => {
       dbRunning = false;
@@ -51,7 +51,6 @@ export async function startStackWithDb(
     restartDb: async () => {
       db = await startDynamoDbLocal(dbOptions);
       dbRunning = true;
-      result.db = db;
     },
     stop: async () => {
       try {

@@ -274,7 +274,7 @@ const getItem = async (key: { pk: string; sk: string }) =>
  * A writer reads the meta item and the current view item with one BatchGet, which DynamoDB does not
  * isolate from transactions: it may see another writer's new meta revision next to the view item from
  * before that writer's transaction. Committing entries computed from that stale view would drop the
- * other writer's accepted change (seen as a lost push in test/e2e/alone/faults.test.ts). The transaction
+ * other writer's accepted change (seen as a lost push in test/e2e/faults.test.ts). The transaction
  * must refuse it.
  */
 test("a write computed from a view item older than the meta item is refused, so no other registry's change is lost", async () => {

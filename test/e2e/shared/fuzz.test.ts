@@ -144,7 +144,7 @@ describe('fuzzing the HTTP API', () => {
       assert.equal(status.generation, generations[status.name], status.name);
     const counted = view.json.registries.reduce((sum: number, r: any) => sum + r.serviceCount, 0);
     assert.ok(view.json.services.length <= counted);
-    const dump = await dumpTable(env.endpoint);
+    const dump = await dumpTable(env.endpoint, env.tableName);
     printTally('anything goes', tally);
     console.log(
       `#   afterwards: ${list.json.registries.length} registries, ${view.json.services.length} merged services, table ${dump.items} items`,

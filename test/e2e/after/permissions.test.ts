@@ -2,8 +2,8 @@
  * Least privilege, proven: the e2e flows before this file ran on stacks that recorded every AWS
  * action each function performed (RECORD_AWS_ACTIONS; transactions as their items' actions). Each
  * recorded action must be granted to that function's role by the packaged template; otherwise the
- * function answers 500 in AWS where it works locally. Runs last: after test/e2e/*.test.ts (faults records
- * too) and, in this shared group, after the other files (name order).
+ * function answers 500 in AWS where it works locally. Runs last (scripts/test-e2e.ts runs test/e2e/after/
+ * once every other e2e file has finished): the shared stack and the fault test's stack record.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';

@@ -19,10 +19,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { errorShapeProblem, type RawClient, type RawReply, rawClient } from '../../helpers/raw-http.ts';
-import { RECORDED_ACTIONS_FILE } from '../../helpers/shared-stack.ts';
-import { type StackWithDb, startStackWithDb } from '../../helpers/stack-with-db.ts';
-import { dumpTable } from '../../helpers/table-dump.ts';
+import { errorShapeProblem, type RawClient, type RawReply, rawClient } from '../helpers/raw-http.ts';
+import { RECORDED_ACTIONS_FILE } from '../helpers/shared-stack.ts';
+import { type StackWithDb, startStackWithDb } from '../helpers/stack-with-db.ts';
+import { dumpTable } from '../helpers/table-dump.ts';
 
 const REGISTRIES = ['ft-0', 'ft-1', 'ft-2'];
 const WRITERS = 4;
