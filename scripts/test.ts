@@ -5,23 +5,22 @@
  * (every route in process over the in-memory store), integration (DynamoDB Local, real servers, the
  * packaged template), e2e (HTTP over `npm start` stacks).
  *
- * Phases, one after the other, stopping after the first that fails: typecheck → lint next to unit →
- * handlers (each stream is one single-threaded process at a time, so the two cores both work); then
- * integration; then e2e. The later layers already use both cores, and their tests judge timing
- * (timeouts, long-polls), which a machine loaded twice over would fail. Each layer's output is held
- * and printed whole when it ends, so streams never interleave. One DynamoDB Local serves integration
- * and e2e (TEST_DYNAMODB_ENDPOINT; every test uses tables of its own); it starts with the run, so Java
- * boots during the first phase.
+ * Two phases, the second only when the first passed: typecheck → lint → integration next to unit →
+ * handlers (the typecheck and the unit layers are one single-threaded process each, so both cores
+ * work); then e2e alone, because it keeps both cores busy by itself and its tests judge timing
+ * (timeouts, long-polls) that a machine loaded twice over would fail. A stream stops at its first
+ * failing layer. Each layer's output is held and printed whole when it ends, so streams never
+ * interleave. One DynamoDB Local serves integration and e2e (TEST_DYNAMODB_ENDPOINT; every test uses
+ * tables of its own); it starts with the run, so Java boots during the typecheck.
  */
 import { spawn } from 'node:child_process';
 import { startDynamoDbLocal } from '#infra/dynamodb-local.ts';
 
 const PHASES = [
   [
-    ['typecheck', 'lint'],
+    ['typecheck', 'lint', 'test:integration'],
     ['test:unit', 'test:handlers'],
   ],
-  [['test:integration']],
   [['test:e2e']],
 ];
 const NEEDS_DATABASE = new Set(['test:integration', 'test:e2e']);
@@ -78,7 +77,7 @@ try {
   await (await database.catch(() => undefined))?.stop();
 }
 const total = (performance.now() - started) / 1000;
-console.log('\ntime per layer (typecheck and lint next to unit and handlers):');
+console.log('\ntime per layer (typecheck, lint and integration next to unit and handlers, then e2e):');
 for (const step of PHASES.flat(2)) {
   const seconds = times.get(step);
   console.log(`  ${step.padEnd(18)} ${seconds === undefined ? '     —' : seconds.toFixed(1).padStart(6)} s`);
