@@ -284,7 +284,7 @@ function sameContribution(state: RegistryState, snapshot: RegistrySnapshot): boo
 }
 
 /** Each hostname's index in the list; an array only for hostnames listed more than once. */
-function positionsOf(list: readonly Service[]): Map<string, number | number[]> {
+export function positionsOf(list: readonly Service[]): Map<string, number | number[]> {
   const positions = new Map<string, number | number[]>();
   for (let index = 0; index < list.length; index++) {
     const hostname = (list[index] as Service).hostname;
