@@ -56,6 +56,40 @@ export function bestOf(runs: number, works: readonly (() => void)[]): number[] {
   return mins;
 }
 
+/**
+ * The fastest of `runs` CPU-time samples of async work (a handler over the memory store, whose awaits
+ * never wait on I/O), in ms per call. With `prepare`, each sample is one call after it (untimed, the
+ * heap collected after it, so a push's garbage is not collected inside the read that follows it);
+ * without, a sample repeats the call as `sample` does.
+ */
+export async function bestOfAsync(
+  runs: number,
+  work: () => Promise<unknown>,
+  prepare?: () => Promise<unknown>,
+): Promise<number> {
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < runs; i++) {
+    await prepare?.();
+    collect?.();
+    const start = cpuMs();
+    let calls = 0;
+    let elapsed = 0;
+    do {
+      await work();
+      calls++;
+      elapsed = cpuMs() - start;
+    } while (prepare === undefined && elapsed < MIN_SAMPLE_MS);
+    min = Math.min(min, elapsed / calls);
+  }
+  return min;
+}
+
+/** Heap in use after a full collection (needs `--expose-gc`; otherwise as it is), in bytes. */
+export function heapUsed(): number {
+  collect?.();
+  return process.memoryUsage().heapUsed;
+}
+
 /** A fixed-seed LCG in [0, 1). */
 export function lcg(seed: number): () => number {
   let state = seed;
