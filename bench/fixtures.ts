@@ -15,6 +15,11 @@ export function row(name: string, ratio: number, target?: number): void {
   else console.log(`${name}: ${figure} (target ≤ ${target}×) ${ratio <= target ? 'ok' : 'MISS'}`);
 }
 
+/** `name: n (target ≤ t) ok|MISS` for a count (requests, reads), not a ratio. */
+export function countRow(name: string, count: number, target: number): void {
+  console.log(`${name}: ${count} (target ≤ ${target}) ${count <= target ? 'ok' : 'MISS'}`);
+}
+
 /**
  * CPU time of the whole process (the garbage collector's helper threads included), in ms: on a
  * shared machine the time spent waiting for a core does not count, which would otherwise be most of
@@ -111,6 +116,34 @@ export function benchService(h: number, r: number): Service {
     serviceAccounts: [`spiffe://cluster.local/ns/ns-${h % 50}/sa/svc-${h}`],
     resolution: 'ClientSideLB',
     labels: { app: `svc-${h}`, version: 'v1' },
+  };
+}
+
+/**
+ * Service `h` of registry `r` in a mesh whose clusters all serve the same hostnames: two ports,
+ * an account, labels and `endpoints` endpoints (the last one unhealthy), valid for the snapshot schema.
+ */
+export function meshService(h: number, r: number, endpoints: number): Service {
+  const account = `spiffe://cluster.local/ns/ns-${h % 50}/sa/svc-${h}`;
+  return {
+    hostname: `svc-${h}.ns-${h % 50}.svc.cluster.local`,
+    address: `10.${r % 256}.${(h >> 8) & 255}.${h & 255}`,
+    namespace: `ns-${h % 50}`,
+    ports: [
+      { name: 'http', port: 80, protocol: 'HTTP' },
+      { name: 'grpc', port: 9090, protocol: 'GRPC' },
+    ],
+    serviceAccounts: [account],
+    labels: { app: `svc-${h}` },
+    endpoints: Array.from({ length: endpoints }, (_, e) => ({
+      address: `172.${16 + (r % 16)}.${((h * endpoints + e) >> 8) & 255}.${(h * endpoints + e) & 255}`,
+      port: 8080,
+      portName: 'http',
+      labels: { app: `svc-${h}`, version: `v${e}` },
+      locality: `region-${r}/zone-${e}`,
+      serviceAccount: account,
+      ...(e === endpoints - 1 && endpoints > 1 ? { healthy: false } : {}),
+    })),
   };
 }
 
