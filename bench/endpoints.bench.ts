@@ -11,6 +11,7 @@ import { buildEndpointIndex } from '#lib/endpoints.ts';
 import type { RegistrySnapshot, Service } from '#lib/types.ts';
 import { MemoryRegistryStore } from '#store/memory-store.ts';
 import { httpEvent, lambdaContext } from '../test/helpers/http-event.ts';
+import { meshService } from './fixtures.ts';
 
 process.env.READER_TOKEN = 'bench-reader';
 process.env.ADMIN_TOKEN = 'bench-admin';
@@ -30,30 +31,7 @@ function hostname(h: number): string {
 }
 
 function snapshotOf(r: number): Service[] {
-  const services: Service[] = [];
-  for (let h = 0; h < SERVICES; h++) {
-    services.push({
-      hostname: hostname(h),
-      address: `10.${r}.${(h >> 8) & 255}.${h & 255}`,
-      namespace: `ns-${h % 50}`,
-      ports: [
-        { name: 'http', port: 80, protocol: 'HTTP' },
-        { name: 'grpc', port: 9090, protocol: 'GRPC' },
-      ],
-      serviceAccounts: [`spiffe://cluster.local/ns/ns-${h % 50}/sa/svc-${h}`],
-      labels: { app: `svc-${h}` },
-      endpoints: Array.from({ length: ENDPOINTS }, (_, e) => ({
-        address: `172.${16 + r}.${((h * ENDPOINTS + e) >> 8) & 255}.${(h * ENDPOINTS + e) & 255}`,
-        port: 8080,
-        portName: 'http',
-        labels: { app: `svc-${h}`, version: `v${e}` },
-        locality: `region-${r}/zone-${e}`,
-        serviceAccount: `spiffe://cluster.local/ns/ns-${h % 50}/sa/svc-${h}`,
-        ...(e === 2 ? { healthy: false } : {}),
-      })),
-    });
-  }
-  return services;
+  return Array.from({ length: SERVICES }, (_, h) => meshService(h, r, ENDPOINTS));
 }
 
 function best(runs: number, work: () => void): number {

@@ -15,6 +15,11 @@ export function row(name: string, ratio: number, target?: number): void {
   else console.log(`${name}: ${figure} (target ≤ ${target}×) ${ratio <= target ? 'ok' : 'MISS'}`);
 }
 
+/** `name: n (target ≤ t) ok|MISS` for a count (requests, reads), not a ratio. */
+export function countRow(name: string, count: number, target: number): void {
+  console.log(`${name}: ${count} (target ≤ ${target}) ${count <= target ? 'ok' : 'MISS'}`);
+}
+
 /**
  * CPU time of the whole process (the garbage collector's helper threads included), in ms: on a
  * shared machine the time spent waiting for a core does not count, which would otherwise be most of
@@ -56,6 +61,40 @@ export function bestOf(runs: number, works: readonly (() => void)[]): number[] {
   return mins;
 }
 
+/**
+ * The fastest of `runs` CPU-time samples of async work (a handler over the memory store, whose awaits
+ * never wait on I/O), in ms per call. With `prepare`, each sample is one call after it (untimed, the
+ * heap collected after it, so a push's garbage is not collected inside the read that follows it);
+ * without, a sample repeats the call as `sample` does.
+ */
+export async function bestOfAsync(
+  runs: number,
+  work: () => Promise<unknown>,
+  prepare?: () => Promise<unknown>,
+): Promise<number> {
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < runs; i++) {
+    await prepare?.();
+    collect?.();
+    const start = cpuMs();
+    let calls = 0;
+    let elapsed = 0;
+    do {
+      await work();
+      calls++;
+      elapsed = cpuMs() - start;
+    } while (prepare === undefined && elapsed < MIN_SAMPLE_MS);
+    min = Math.min(min, elapsed / calls);
+  }
+  return min;
+}
+
+/** Heap in use after a full collection (needs `--expose-gc`; otherwise as it is), in bytes. */
+export function heapUsed(): number {
+  collect?.();
+  return process.memoryUsage().heapUsed;
+}
+
 /** A fixed-seed LCG in [0, 1). */
 export function lcg(seed: number): () => number {
   let state = seed;
@@ -77,6 +116,34 @@ export function benchService(h: number, r: number): Service {
     serviceAccounts: [`spiffe://cluster.local/ns/ns-${h % 50}/sa/svc-${h}`],
     resolution: 'ClientSideLB',
     labels: { app: `svc-${h}`, version: 'v1' },
+  };
+}
+
+/**
+ * Service `h` of registry `r` in a mesh whose clusters all serve the same hostnames: two ports,
+ * an account, labels and `endpoints` endpoints (the last one unhealthy), valid for the snapshot schema.
+ */
+export function meshService(h: number, r: number, endpoints: number): Service {
+  const account = `spiffe://cluster.local/ns/ns-${h % 50}/sa/svc-${h}`;
+  return {
+    hostname: `svc-${h}.ns-${h % 50}.svc.cluster.local`,
+    address: `10.${r % 256}.${(h >> 8) & 255}.${h & 255}`,
+    namespace: `ns-${h % 50}`,
+    ports: [
+      { name: 'http', port: 80, protocol: 'HTTP' },
+      { name: 'grpc', port: 9090, protocol: 'GRPC' },
+    ],
+    serviceAccounts: [account],
+    labels: { app: `svc-${h}` },
+    endpoints: Array.from({ length: endpoints }, (_, e) => ({
+      address: `172.${16 + (r % 16)}.${((h * endpoints + e) >> 8) & 255}.${(h * endpoints + e) & 255}`,
+      port: 8080,
+      portName: 'http',
+      labels: { app: `svc-${h}`, version: `v${e}` },
+      locality: `region-${r}/zone-${e}`,
+      serviceAccount: account,
+      ...(e === endpoints - 1 && endpoints > 1 ? { healthy: false } : {}),
+    })),
   };
 }
 

@@ -4,7 +4,7 @@
  * Pure: no AWS, no I/O.
  */
 import type { EndpointQuery, HealthFilter, PortSelector } from './endpoints.ts';
-import { LABEL_KEY } from './schemas.ts';
+import { LABEL_KEY } from './names.ts';
 
 export type QueryParse<T> = { ok: true; value: T } | { ok: false; parameter: string; message: string };
 

@@ -4,8 +4,9 @@
  * written by the freshness sweep (so that every view is a function of its revision, never of the
  * clock); these rules decide when the sweep sets or clears it.
  */
+
+import { resolveRefreshSettings } from './refresh-settings.ts';
 import type { RegistryRecord, RegistryViewEntry } from './registry.ts';
-import { resolveRefreshSettings } from './source-schema.ts';
 
 /**
  * ok: a current snapshot. stale: last confirmed more than maxAgeSeconds ago. error: the last refresh

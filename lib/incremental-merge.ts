@@ -81,6 +81,7 @@ export class IncrementalMerge {
       return aggregateServices(snapshots);
     }
     if (!this.#keepsRelativeOrder(names)) this.#reset();
+    if (this.#registries.size === 0) return this.#build(snapshots);
 
     const affected = new Set<string>();
     const ordered: RegistryState[] = [];
@@ -108,6 +109,49 @@ export class IncrementalMerge {
     const shared = clusterIdsUsedTwice(snapshots.map((snapshot) => snapshot.registry));
     for (const hostname of affected) this.#rebuildSlot(hostname, shared);
     return this.#assemble();
+  }
+
+  /**
+   * The first update (or the first after starting over): the full walk in one pass, as
+   * aggregateServices makes it, recording each registry's contribution, segments and per-sighting
+   * conflicts as it goes, rather than re-applying every registry and rebuilding every slot.
+   */
+  #build(snapshots: readonly RegistrySnapshot[]): Aggregate {
+    const services: MergedService[] = [];
+    const errors: RegistryError[] = [];
+    const conflicts: Conflict[] = [];
+    const shared = clusterIdsUsedTwice(snapshots.map((snapshot) => snapshot.registry));
+    const slots = new Map<string, [Host, Slot]>();
+    const ordered: RegistryState[] = [];
+    for (const [order, snapshot] of snapshots.entries()) {
+      const state = emptyState(snapshot.registry.name);
+      state.order = order;
+      state.services = snapshot.services;
+      state.clusterId = snapshot.registry.clusterId ?? '';
+      state.error = snapshot.error;
+      this.#registries.set(state.name, state);
+      ordered.push(state);
+      if (state.error !== undefined) {
+        errors.push({ registry: state.name, message: state.error });
+        continue;
+      }
+      const list = state.services;
+      if (list === undefined) continue;
+      if (state.clusterId === '') {
+        appendUnclustered(list, state.name, state.entries);
+        for (const entry of state.entries) services.push(entry);
+        continue;
+      }
+      const kept: Host[] = [];
+      const own: Conflict[] = [];
+      sightAll(state, list, shared.has(state.clusterId), slots, { kept, own, services });
+      state.keptSegment = kept;
+      state.conflictSegment = own;
+      for (const conflict of own) conflicts.push(conflict);
+    }
+    for (const [hostname, [host]] of slots) this.#hosts.set(hostname, host);
+    this.#ordered = ordered;
+    return { services, errors, conflicts };
   }
 
   #reset(): void {
@@ -259,6 +303,59 @@ export class IncrementalMerge {
   }
 }
 
+/**
+ * #build's walk of one clustered registry: each sighting through the merge's rules, with its
+ * position, its holder and its conflicts recorded. A function of its own, called per registry, so
+ * that the JIT optimises it with every registry's feedback instead of deoptimising one long loop.
+ */
+function sightAll(
+  state: RegistryState,
+  list: readonly Service[],
+  trackOwners: boolean,
+  slots: Map<string, [Host, Slot]>,
+  into: { kept: Host[]; own: Conflict[]; services: MergedService[] },
+): void {
+  const { kept, own, services } = into;
+  const positions = state.positions;
+  for (let index = 0; index < list.length; index++) {
+    const service = list[index] as Service;
+    const hostname = service.hostname;
+    const known = positions.get(hostname);
+    let ordinal = 0;
+    if (known === undefined) positions.set(hostname, index);
+    else if (typeof known === 'number') {
+      positions.set(hostname, [known, index]);
+      ordinal = 1;
+    } else {
+      ordinal = known.length;
+      known.push(index);
+    }
+    const address = service.address ?? '';
+    const found = slots.get(hostname);
+    if (found === undefined) {
+      const slot = firstSighting(service, state.name, state.clusterId, address, trackOwners);
+      const host: Host = { holders: [state], owner: state, merged: slot.merged };
+      slots.set(hostname, [host, slot]);
+      kept.push(host);
+      services.push(slot.merged);
+      continue;
+    }
+    const [host, slot] = found;
+    if (ordinal === 0) host.holders.push(state);
+    const start = own.length;
+    laterSighting(slot, service, state.name, state.clusterId, address, trackOwners, own);
+    if (own.length === start) continue;
+    // Per sighting, as #rebuildSlot records them: the hostname's earlier sightings here had none.
+    let perSighting = state.conflicts.get(hostname);
+    if (perSighting === undefined) {
+      perSighting = [];
+      state.conflicts.set(hostname, perSighting);
+    }
+    while (perSighting.length < ordinal) perSighting.push(NO_CONFLICTS);
+    perSighting.push(own.slice(start));
+  }
+}
+
 function emptyState(name: string): RegistryState {
   return {
     name,
@@ -284,7 +381,7 @@ function sameContribution(state: RegistryState, snapshot: RegistrySnapshot): boo
 }
 
 /** Each hostname's index in the list; an array only for hostnames listed more than once. */
-function positionsOf(list: readonly Service[]): Map<string, number | number[]> {
+export function positionsOf(list: readonly Service[]): Map<string, number | number[]> {
   const positions = new Map<string, number | number[]>();
   for (let index = 0; index < list.length; index++) {
     const hostname = (list[index] as Service).hostname;

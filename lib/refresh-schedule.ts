@@ -9,8 +9,9 @@
  * - Order: never checked first, then the oldest check first, so registries registered late are not
  *   starved by early ones that keep timing out.
  */
+
+import { resolveRefreshSettings } from './refresh-settings.ts';
 import type { RegistryRecord } from './registry.ts';
-import { resolveRefreshSettings } from './source-schema.ts';
 
 const SLACK_MS = 2_000;
 

@@ -4,16 +4,13 @@
  */
 import { z } from 'zod';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import { DNS_LABEL, HOSTNAME, LABEL_KEY, MAX_HOSTNAME_LENGTH, normalizeHostname } from './names.ts';
 import { normalizeProtocol } from './protocol.ts';
 import type { Port, Service } from './types.ts';
 
-/** RFC 1123 label: lower case, digits and '-', 1-63 chars. Registry names live in URL paths. */
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const HOSTNAME =
-  /^(\*\.)?[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?)*\.?$/;
+export { DNS_LABEL, LABEL_KEY, normalizeHostname } from './names.ts';
+
 const TOKEN = /^[A-Za-z0-9][-A-Za-z0-9_.]*$/;
-/** A Kubernetes label key: an optional DNS-prefix and '/', then a name. */
-export const LABEL_KEY = /^([A-Za-z0-9][-A-Za-z0-9_.]*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 export const registryName = z.string().regex(DNS_LABEL, 'must be a DNS label (a-z, 0-9, "-", at most 63)');
 /**
@@ -24,14 +21,10 @@ export const registryName = z.string().regex(DNS_LABEL, 'must be a DNS label (a-
 export const hostname = z
   .string()
   .min(1)
-  .max(253)
+  .max(MAX_HOSTNAME_LENGTH)
   .regex(HOSTNAME, 'must be a DNS name (labels of letters, digits, "-", "_"; optional leading "*.")')
   .overwrite(normalizeHostname);
 
-export function normalizeHostname(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
-}
 const ipOrCidr = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
 export const shortToken = (max: number) =>
   z.string().min(1).max(max).regex(TOKEN, 'has characters that are not allowed');

@@ -4,7 +4,24 @@
  */
 import { z } from 'zod';
 import { SOURCE_SECRET_ENV_PREFIX, sourceSecretsSsmPrefix } from './config.ts';
-import { DNS_LABEL } from './schemas.ts';
+import { DNS_LABEL } from './names.ts';
+import {
+  DEFAULT_MAX_AGE_FACTOR,
+  DEFAULT_REFRESH_SECONDS,
+  MAX_REFRESH_SECONDS,
+  MIN_REFRESH_SECONDS,
+  type RefreshSettings,
+} from './refresh-settings.ts';
+
+export {
+  DEFAULT_MAX_AGE_FACTOR,
+  DEFAULT_REFRESH_SECONDS,
+  MAX_REFRESH_SECONDS,
+  MIN_REFRESH_SECONDS,
+  type RefreshSettings,
+  resolveRefreshSettings,
+} from './refresh-settings.ts';
+export { HIDDEN_HEADER_VALUE, sourceView } from './source-view.ts';
 
 /**
  * An environment variable a source secret may come from: `SOURCE_SECRET_*` only, so a reference can
@@ -57,12 +74,6 @@ export function isCredentialHeader(name: string): boolean {
 export const MAX_CA_DATA_CHARS = 64 * 1024;
 export const MAX_HEADERS_BYTES = 16 * 1024;
 export const MAX_HEADERS = 32;
-
-export const DEFAULT_REFRESH_SECONDS = 60;
-export const MIN_REFRESH_SECONDS = 10;
-export const MAX_REFRESH_SECONDS = 86_400;
-/** maxAgeSeconds defaults to this many refresh periods. */
-export const DEFAULT_MAX_AGE_FACTOR = 3;
 
 const SECRET_REF_MESSAGE =
   'must be a secret reference: {"fromEnv": "SOURCE_SECRET_NAME"} or {"fromSsm": "/aggregate-registry/<stage>/sources/name"}';
@@ -278,11 +289,6 @@ export const refreshSettingsShape = {
     .exactOptional(),
 };
 
-export interface RefreshSettings {
-  refreshSeconds?: number;
-  maxAgeSeconds?: number;
-}
-
 /** A snapshot may not expire before the next refresh could replace it. */
 export function checkRefreshSettings(value: RefreshSettings, ctx: z.RefinementCtx): void {
   const refreshSeconds = value.refreshSeconds ?? DEFAULT_REFRESH_SECONDS;
@@ -297,28 +303,6 @@ export function checkRefreshSettings(value: RefreshSettings, ctx: z.RefinementCt
 
 export const refreshSettingsSchema = z.strictObject(refreshSettingsShape).superRefine(checkRefreshSettings);
 
-/** Fill in the defaults: refresh every 60 s, data is stale after 3 refresh periods. */
-export function resolveRefreshSettings(value: RefreshSettings): Required<RefreshSettings> {
-  const refreshSeconds = value.refreshSeconds ?? DEFAULT_REFRESH_SECONDS;
-  return { refreshSeconds, maxAgeSeconds: value.maxAgeSeconds ?? DEFAULT_MAX_AGE_FACTOR * refreshSeconds };
-}
-
 // Keep the inferred type and the hand-written interface in step.
 type Assignable<A extends B, B> = A;
 export type _RefreshSettingsInSync = Assignable<z.infer<typeof refreshSettingsSchema>, RefreshSettings>;
-
-/** What readers see of a plain header value: never the value itself. */
-export const HIDDEN_HEADER_VALUE = '[hidden]';
-
-/**
- * A source as GET /registries shows it: header names and secret references, never a header's plain
- * value (it may be a credential stored before credential headers had to be references).
- */
-export function sourceView(source: Source): Source {
-  if (source.type !== 'http' || source.headers === undefined) return source;
-  const headers: NonNullable<HttpSource['headers']> = {};
-  for (const [name, value] of Object.entries(source.headers)) {
-    headers[name] = typeof value === 'string' ? HIDDEN_HEADER_VALUE : value;
-  }
-  return { ...source, headers };
-}

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { badRequest } from '#http/errors.ts';
 import { httpHandler } from '#http/handler.ts';
 import { istioExport } from '#lib/exports/istio.ts';
-import { DNS_LABEL } from '#lib/schemas.ts';
+import { DNS_LABEL } from '#lib/names.ts';
 import { store } from '#store/client.ts';
 import type { RegistryStore } from '#store/port.ts';
 import { answer, excludeStaleParam, queryParams } from '../query/endpoint-http.ts';

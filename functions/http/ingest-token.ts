@@ -3,7 +3,7 @@
  * which digest to compare with, so checking a token is one read; only the digest is stored.
  */
 import { randomBytes } from 'node:crypto';
-import { DNS_LABEL } from '#lib/schemas.ts';
+import { DNS_LABEL } from '#lib/names.ts';
 import { digest } from './credentials.ts';
 
 export function newIngestToken(registry: string): { token: string; digestHex: string } {

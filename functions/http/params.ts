@@ -8,7 +8,7 @@
  * (lower case, no trailing dot: the `hostname` schema's rule, the same for bodies), so
  * `/services/Hello.Example.COM.` finds `hello.example.com`; a registry name must already be lower case.
  */
-import { DNS_LABEL, hostname as hostnameSchema } from '#lib/schemas.ts';
+import { DNS_LABEL, parseHostname } from '#lib/names.ts';
 import { badRequest } from './errors.ts';
 import type { HttpEvent } from './handler.ts';
 
@@ -30,8 +30,8 @@ export function registryNameParam(event: HttpEvent): string {
 
 export function hostnameParam(event: HttpEvent): string {
   const raw = rawParam(event, 'hostname');
-  const parsed = raw === undefined ? undefined : hostnameSchema.safeParse(raw);
-  if (!parsed?.success)
+  const parsed = raw === undefined ? undefined : parseHostname(raw);
+  if (parsed === undefined)
     throw badRequest('hostname must be a DNS name of at most 253 characters', 'InvalidHostname');
-  return parsed.data;
+  return parsed;
 }

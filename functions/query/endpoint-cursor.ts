@@ -4,7 +4,6 @@
  * change between requests (within the history retention).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { badRequest } from '#http/errors.ts';
 import type { QueryParams } from './endpoint-http.ts';
 
@@ -23,12 +22,22 @@ export interface Paging {
   cursor?: Cursor;
 }
 
-const cursorSchema = z.strictObject({
-  e: z.string().min(1).max(64),
-  r: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
-  o: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
-  q: z.string().length(16),
-});
+const WIRE_KEYS = new Set(['e', 'r', 'o', 'q']);
+
+/**
+ * The wire form checked by hand (no schema library at this function's cold start): exactly these
+ * keys, an epoch of 1–64 characters, safe integers r ≥ 0 and o ≥ 1, a 16-character question digest.
+ */
+function wireCursor(value: unknown): Cursor | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (Object.keys(value).some((key) => !WIRE_KEYS.has(key))) return undefined;
+  const { e, r, o, q } = value as Record<string, unknown>;
+  if (typeof e !== 'string' || e.length < 1 || e.length > 64) return undefined;
+  if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 0) return undefined;
+  if (typeof o !== 'number' || !Number.isSafeInteger(o) || o < 1) return undefined;
+  if (typeof q !== 'string' || q.length !== 16) return undefined;
+  return { epoch: e, revision: r, offset: o, question: q };
+}
 
 export function pagingParams(params: QueryParams): Paging {
   const paging: Paging = {};
@@ -58,10 +67,9 @@ function decodeCursor(raw: string): Cursor {
   } catch {
     throw invalid();
   }
-  const parsed = cursorSchema.safeParse(decoded);
-  if (!parsed.success) throw invalid();
-  const { e, r, o, q } = parsed.data;
-  return { epoch: e, revision: r, offset: o, question: q };
+  const cursor = wireCursor(decoded);
+  if (cursor === undefined) throw invalid();
+  return cursor;
 }
 
 export function questionDigest(parts: readonly unknown[]): string {

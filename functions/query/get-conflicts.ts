@@ -3,7 +3,7 @@
 import { badRequest } from '#http/errors.ts';
 import { httpHandler } from '#http/handler.ts';
 import type { ConflictsBody } from '#lib/api-types.ts';
-import { hostname as hostnameSchema } from '#lib/schemas.ts';
+import { parseHostname } from '#lib/names.ts';
 import { store } from '#store/client.ts';
 import type { RegistryStore } from '#store/port.ts';
 import { compress } from './encoding.ts';
@@ -20,10 +20,9 @@ export function makeHandler(deps: { store: RegistryStore; views?: ViewCache }) {
       const raw = event.queryStringParameters?.hostname;
       let hostname: string | undefined;
       if (raw !== undefined) {
-        const parsed = raw.length <= 253 ? hostnameSchema.safeParse(raw) : undefined;
-        if (!parsed?.success)
+        hostname = parseHostname(raw);
+        if (hostname === undefined)
           throw badRequest('hostname must be a DNS name of at most 253 characters', 'InvalidHostname');
-        hostname = parsed.data;
       }
       const view = await views.current('all');
       const body: ConflictsBody = {

@@ -1,7 +1,8 @@
 /**
- * GET /services/{hostname}: one merged service, from the view's hostname index (no serialisation of
- * the whole view). Istio's aggregate GetService rule: the first registry without a clusterId that has
- * the hostname answers; only when none has it, the entry merged across the clustered registries.
+ * GET /services/{hostname}: one merged service by Istio's aggregate GetService rule (the first registry
+ * without a clusterId that has the hostname answers; only when none has it, the entry merged across
+ * the clustered registries), from the view's hostname index when the view is built, otherwise from the
+ * snapshots' own hostname indexes: never a merge or a serialisation of the whole view.
  */
 import { notFound } from '#http/errors.ts';
 import { httpHandler } from '#http/handler.ts';
@@ -20,7 +21,7 @@ export function makeHandler(deps: { store: RegistryStore; views?: ViewCache }) {
   return httpHandler(
     async (event) => {
       const hostname = hostnameParam(event);
-      const view = await views.current(variantParam(event));
+      const view = await views.hostnames(variantParam(event));
       const service = view.service(hostname);
       if (!service) throw notFound(`no service has hostname "${hostname}"`, 'ServiceNotFound');
       const text = JSON.stringify(service);

@@ -2,25 +2,21 @@
  * GET /workloads/{address}: Istio's GetProxyServiceInstances, every endpoint at an address across all
  * registries in registration order; `?clusterId=` skips the registries of other clusters.
  */
-import { z } from 'zod';
 import { badRequest } from '#http/errors.ts';
 import { type HttpEvent, httpHandler } from '#http/handler.ts';
 import { instanceView } from '#lib/endpoints.ts';
-import { hostname as hostnameSchema } from '#lib/schemas.ts';
 import { store } from '#store/client.ts';
 import type { RegistryStore } from '#store/port.ts';
 import { answer, excludeStaleParam, queryParams } from './endpoint-http.ts';
 import { contentEtag, EndpointViewCache } from './endpoint-view.ts';
 
-/** The addresses an endpoint may have (lib/schemas.ts): an IP, or a DNS name. */
-const address = z.union([z.ipv4(), z.ipv6(), hostnameSchema]);
 const CLUSTER_ID = /^[A-Za-z0-9][-A-Za-z0-9_.]{0,252}$/;
 
 export function makeHandler(deps: { store: RegistryStore }) {
   const views = new EndpointViewCache(deps.store);
   return httpHandler(
     async (event) => {
-      const wanted = addressParam(event);
+      const wanted = await addressParam(event);
       const params = queryParams(event);
       const excludeStale = excludeStaleParam(params);
       const clusterId = params.clusterId;
@@ -45,8 +41,10 @@ export function makeHandler(deps: { store: RegistryStore }) {
   );
 }
 
-function addressParam(event: HttpEvent): string {
+async function addressParam(event: HttpEvent): Promise<string> {
   const raw: unknown = event.pathParameters?.address;
+  // The schema (zod) is loaded on the first request that needs it, not at the cold start.
+  const { address } = await import('./workload-address.ts');
   const parsed = typeof raw === 'string' && raw.length <= 253 ? address.safeParse(raw) : undefined;
   if (!parsed?.success)
     throw badRequest('address must be an IPv4 or IPv6 address, or a DNS name', 'InvalidAddress');

@@ -16,8 +16,9 @@ import type { RegistryViewEntry } from '#lib/registry.ts';
 import type { Aggregate, RegistrySnapshot, Service } from '#lib/types.ts';
 import { RevisionNotFoundError } from '#store/errors.ts';
 import type { RegistryStore } from '#store/port.ts';
+import { type HostnameAnswers, HostnameLookup } from './hostname-lookup.ts';
 import { IncrementalMerge } from './merge-lib.ts';
-import { MergedParts, type Variant, View } from './view.ts';
+import { MergedParts, type Variant, View, viewEtag } from './view.ts';
 
 export interface ViewCacheOptions {
   /** Revisions kept decoded besides the current one (for ?revision=, /changes and later pages). */
@@ -39,6 +40,8 @@ export class ViewCache {
   private readonly lastDecoded = new Map<string, string>();
   /** Views by epoch:revision:variant, most recently used last. */
   private readonly views = new Map<string, View>();
+  /** GET /services/{hostname}'s lookups by epoch:revision:variant, for revisions with no view built. */
+  private readonly lookups = new Map<string, HostnameLookup>();
   private readonly merges = new Map<string, MergedParts>();
   private readonly currentMerge = new IncrementalMerge();
   private readonly retained: number;
@@ -70,6 +73,27 @@ export class ViewCache {
     return this.build(head.epoch, revision, variant, revision === head.revision);
   }
 
+  /**
+   * What GET /services/{hostname} answers from at the current revision: the view when it is built
+   * already, otherwise a lookup over the decoded snapshots, so that one hostname never waits for the
+   * merge of the whole view.
+   */
+  async hostnames(variant: Variant = 'all'): Promise<HostnameAnswers> {
+    const head = await this.store.currentRevision();
+    const key = `${head.epoch}:${head.revision}:${variant}`;
+    const built = this.views.get(key) ?? this.lookups.get(key);
+    if (built) return built;
+    const otherKey = `${head.epoch}:${head.revision}:${variant === 'all' ? 'fresh' : 'all'}`;
+    const other = this.views.get(otherKey) ?? this.lookups.get(otherKey);
+    const state = other ? other.state : await this.store.viewState();
+    await this.decode(state.registries);
+    const { inputs, degraded } = this.inputsFor(state.registries, variant);
+    const lookup = new HostnameLookup(viewEtag(head.epoch, state.revision, variant, degraded), state, inputs);
+    // As a view: a degraded lookup is not kept, so the next request tries the unreadable snapshot again.
+    if (!degraded) this.remember(this.lookups, `${head.epoch}:${state.revision}:${variant}`, lookup);
+    return lookup;
+  }
+
   /** The view at `revision` when the epoch is already known (the caller read the head). */
   async build(epoch: string, revision: number, variant: Variant, isCurrent: boolean): Promise<View> {
     const key = `${epoch}:${revision}:${variant}`;
@@ -97,7 +121,7 @@ export class ViewCache {
     );
     if (isCurrent) recordViewMetrics(view, performance.now() - started);
     // A degraded view is not kept: the next request tries the unreadable snapshot again.
-    if (!merged.degraded) this.remember(`${epoch}:${state.revision}:${variant}`, view);
+    if (!merged.degraded) this.remember(this.views, `${epoch}:${state.revision}:${variant}`, view);
     return view;
   }
 
@@ -192,17 +216,17 @@ export class ViewCache {
     return { parts, degraded };
   }
 
-  private remember(key: string, view: View): void {
-    this.views.set(key, view);
+  private remember<T extends HostnameAnswers>(into: Map<string, T>, key: string, value: T): void {
+    into.set(key, value);
     // Two variants per revision.
-    while (this.views.size > this.retained * 2) {
-      const oldest = this.views.keys().next().value;
+    while (into.size > this.retained * 2) {
+      const oldest = into.keys().next().value;
       if (oldest === undefined) break;
-      this.views.delete(oldest);
+      into.delete(oldest);
     }
-    // Decoded snapshots stay bounded: those of the retained views, and each registry's last one.
+    // Decoded snapshots stay bounded: those of the retained views and lookups, and each registry's last one.
     const keep = new Set(this.lastDecoded.values());
-    for (const retained of this.views.values()) {
+    for (const retained of [...this.views.values(), ...this.lookups.values()]) {
       for (const entry of retained.state.registries) if (entry.snapshot) keep.add(entry.snapshot.id);
     }
     for (const id of this.decoded.keys()) if (!keep.has(id)) this.decoded.delete(id);

@@ -124,6 +124,11 @@ export interface PageRequest {
 
 const MAX_CACHED_PAGES = 16;
 
+/** The ETag of a view: its epoch, revision and variant, and whether it served a snapshot degraded. */
+export function viewEtag(epoch: string, revision: number, variant: Variant, degraded: boolean): string {
+  return `W/"${epoch.slice(0, 8)}-${revision}-${variant === 'fresh' ? 'f' : 'a'}${degraded ? '-d' : ''}"`;
+}
+
 export class View {
   readonly etag: string;
   private headJson: string | undefined;
@@ -141,8 +146,7 @@ export class View {
     /** Set when a snapshot could not be read and the view serves an older copy or an error for it. */
     readonly degraded: boolean,
   ) {
-    const tag = `${epoch.slice(0, 8)}-${revision}-${variant === 'fresh' ? 'f' : 'a'}${degraded ? '-d' : ''}`;
-    this.etag = `W/"${tag}"`;
+    this.etag = viewEtag(epoch, revision, variant, degraded);
   }
 
   get services(): readonly MergedService[] {

@@ -1,4 +1,4 @@
-import { sourceView } from '#lib/source-schema.ts';
+import { sourceView } from '#lib/source-view.ts';
 import type { RegistryRecord } from '#store/port.ts';
 
 /** A registry as the API shows it: settings, position and its current snapshot's generation. */

@@ -23,6 +23,27 @@ describe('IncrementalMerge', () => {
     assert.deepEqual(result, aggregateServices(snapshots));
   });
 
+  test('a registry listing a hostname twice, built in the first update, can drop it later', () => {
+    // Prepare: the first update records cluster-2 once among HELLO's registries, not once per sighting.
+    const merge = new IncrementalMerge();
+    const one = clustered('cluster-1', [service(HELLO, { address: '10.0.0.1' })]);
+    const twice = clustered('cluster-2', [
+      service(HELLO, { address: '10.1.0.1' }),
+      service(HELLO, { address: '10.1.0.2' }),
+    ]);
+    merge.update([one, twice]);
+    const without = clustered('cluster-2', [service(WORLD)]);
+    const back = clustered('cluster-2', [service(HELLO, { address: '10.1.0.3' })]);
+
+    // Act
+    const dropped = merge.update([one, without]);
+    const again = merge.update([one, back]);
+
+    // Assess
+    assert.deepEqual(dropped, aggregateServices([one, without]));
+    assert.deepEqual(again, aggregateServices([one, back]));
+  });
+
   test('a registry that changes leaves the entries of hostnames it does not list as the same objects', () => {
     // Prepare
     const merge = new IncrementalMerge();
