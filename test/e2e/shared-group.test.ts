@@ -5,3 +5,4 @@
  */
 import './shared/flow.test.ts';
 import './shared/fuzz.test.ts';
+import './shared/paging.test.ts';

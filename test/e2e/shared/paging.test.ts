@@ -6,7 +6,7 @@
  * page's revision, and the view without `limit` is answered as the README says: whole when it fits
  * (gzip), otherwise its first page with `truncated: true` and `next` (identity, ~15 MB).
  *
- * Other files share the stack and push while this runs: the view holds their services too, and the
+ * Other files may share the stack and push while this runs: the view holds their services too, and the
  * revision moves; the cursor pins the revision, and only this file's registries are counted.
  */
 import assert from 'node:assert/strict';
