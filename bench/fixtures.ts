@@ -124,16 +124,10 @@ export function benchService(h: number, r: number): Service {
  * an account, labels and `endpoints` endpoints (the last one unhealthy), valid for the snapshot schema.
  */
 export function meshService(h: number, r: number, endpoints: number): Service {
+  const { resolution: _, ...service } = benchService(h, r);
   const account = `spiffe://cluster.local/ns/ns-${h % 50}/sa/svc-${h}`;
   return {
-    hostname: `svc-${h}.ns-${h % 50}.svc.cluster.local`,
-    address: `10.${r % 256}.${(h >> 8) & 255}.${h & 255}`,
-    namespace: `ns-${h % 50}`,
-    ports: [
-      { name: 'http', port: 80, protocol: 'HTTP' },
-      { name: 'grpc', port: 9090, protocol: 'GRPC' },
-    ],
-    serviceAccounts: [account],
+    ...service,
     labels: { app: `svc-${h}` },
     endpoints: Array.from({ length: endpoints }, (_, e) => ({
       address: `172.${16 + (r % 16)}.${((h * endpoints + e) >> 8) & 255}.${(h * endpoints + e) & 255}`,

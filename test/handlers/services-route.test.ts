@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import type { Service } from '#lib/types.ts';
 import { MemoryRegistryStore } from '#store/memory-store.ts';
 import { bodyOf, manyServices, payloadBytes, queryRoutes, registryWith } from '../helpers/query-routes.ts';
+import { UnreadableSnapshots } from '../helpers/unreadable-store.ts';
 
 const web = (address: string, fields: Partial<Service> = {}): Service => ({
   hostname: 'web.default.svc.cluster.local',
@@ -10,16 +11,6 @@ const web = (address: string, fields: Partial<Service> = {}): Service => ({
   ports: [{ name: 'http', port: 80, protocol: 'HTTP' }],
   ...fields,
 });
-
-/** A store that cannot read the snapshots named in `unreadable`, as when a chunk is missing. */
-class UnreadableSnapshots extends MemoryRegistryStore {
-  readonly unreadable = new Set<string>();
-  override async loadSnapshots(ids: readonly string[], options?: { endpoints?: boolean }) {
-    const loaded = await super.loadSnapshots(ids, options);
-    for (const id of this.unreadable) loaded.delete(id);
-    return loaded;
-  }
-}
 
 describe('GET /services', () => {
   test('shows revision, services with ids, errors, conflicts and registries without check times', async () => {

@@ -11,26 +11,16 @@ import fc from 'fast-check';
 import { aggregateServices } from '#lib/aggregate.ts';
 import { getService } from '#lib/get-service.ts';
 import type { Service } from '#lib/types.ts';
-import { MemoryRegistryStore } from '#store/memory-store.ts';
 import { MergedParts, type Variant } from '../../functions/query/view.ts';
 import { ViewCache } from '../../functions/query/view-cache.ts';
 import { fuzzRuns, serviceArb, snapshotsArb } from '../helpers/merge-arbitraries.ts';
+import { UnreadableSnapshots } from '../helpers/unreadable-store.ts';
 
 const NUM_RUNS = fuzzRuns();
 /** serviceArb's hostnames, and one no registry lists. */
 const HOSTNAMES = ['a.svc', 'b.svc', 'c.svc', 'd.svc', '__proto__', 'constructor', 'absent.svc'];
 const NAMES = ['r0', 'r1', 'r2', 'r3'];
 const VARIANTS: readonly Variant[] = ['all', 'fresh'];
-
-/** A store whose reads leave out the snapshots named in `unreadable`, as when a chunk is missing. */
-class UnreadableSnapshots extends MemoryRegistryStore {
-  readonly unreadable = new Set<string>();
-  override async loadSnapshots(ids: readonly string[], options?: { endpoints?: boolean }) {
-    const loaded = await super.loadSnapshots(ids, options);
-    for (const id of this.unreadable) loaded.delete(id);
-    return loaded;
-  }
-}
 
 type Step =
   | { kind: 'put'; name: string; clusterId: string; maxAgeSeconds: number }
