@@ -1,12 +1,14 @@
 /**
  * `npm run test:e2e`: the e2e files over `npm start` stacks, side by side.
  *
- * Starting a stack is the slow part (Java, the Serverless Framework, esbuild), so the run pays for it
- * once where it can: one DynamoDB Local for every stack (TEST_DYNAMODB_ENDPOINT when `npm test` already
- * started one), one build of the bundles (made by the shared stack, reused by every other stack), and
- * one shared stack for the files in test/e2e/shared/. Files that read the whole view (the README
- * walkthrough, the CLI's status, the dashboard, Prometheus, the change feed's long-poll) still get a
- * stack of their own, on a table of their own. The fault test brings its own database, which it stops.
+ * Starting a stack is the slow part (Java, the Serverless Framework, esbuild, each function's cold
+ * start), so the run pays for it once where it can: one DynamoDB Local for every stack
+ * (TEST_DYNAMODB_ENDPOINT when `npm test` already started one), one build of the bundles (made by the
+ * first stack, reused by the others), and two shared stacks: `api` for test/e2e/shared/ and
+ * `consumers` for test/e2e/consumers/. A shared stack's files take it one at a time, each emptying it
+ * first. The files in test/e2e/ itself run side by side (E2E_CONCURRENCY), each on a stack of its own:
+ * the CLI (the longest file, started first), the concurrency test (its load would time other files
+ * out) and the fault test (which brings its own database, and stops it).
  * test/e2e/after/ (the IAM check over the actions every stack recorded) runs once the rest has finished.
  */
 import { spawn } from 'node:child_process';
@@ -16,7 +18,9 @@ import { type LocalStack, RUN_BUNDLES, RUN_DATABASE, startLocalStack } from '../
 import {
   RECORDED_ACTIONS_FILE,
   SHARED_STACK_ENV,
-  SHARED_STACK_VARIABLE,
+  SHARED_STACK_NAMES,
+  SHARED_STACKS_VARIABLE,
+  type SharedStackName,
   type SharedStackRef,
 } from '../test/helpers/shared-stack.ts';
 
@@ -28,7 +32,17 @@ const BUNDLES = `.esbuild/e2e-${process.pid}`;
  * The files in the order to start them: the runner starts them in the order given, and the longest
  * (a measured order, roughly) should not start last. Files not listed follow, in name order.
  */
-const SLOWEST = ['cli', 'faults', 'concurrency', 'readme', 'dashboard', 'changes', 'prometheus'];
+const SLOWEST = [
+  'cli',
+  'faults',
+  'concurrency',
+  'readme',
+  'dashboard',
+  'changes',
+  'prometheus',
+  'refresh',
+  'paging',
+];
 function longestFirst(folder: string): string[] {
   const files = readdirSync(folder).filter((file) => file.endsWith('.test.ts'));
   const rank = (file: string) => {
@@ -38,56 +52,105 @@ function longestFirst(folder: string): string[] {
   return files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).map((file) => `${folder}/${file}`);
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** Runs `node --test` on `args`; with `hold`, its output is kept and handed back instead of shown. */
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  hold = false,
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...args], { stdio: 'inherit', env });
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...args], {
+      stdio: ['ignore', hold ? 'pipe' : 'inherit', hold ? 'pipe' : 'inherit'],
+      env,
+    });
+    const chunks: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.once('close', (code, signal) =>
+      resolve({ code: code ?? (signal ? 1 : 0), output: Buffer.concat(chunks).toString() }),
+    );
   });
 }
 
 rmSync(RECORDED_ACTIONS_FILE, { force: true });
 let database: DynamoDbLocal | undefined;
-let shared: LocalStack | undefined;
+const stacks: Promise<LocalStack>[] = [];
 let code = 1;
 const cleanUp = async () => {
-  await shared?.stop().catch(() => {});
+  await Promise.all(
+    stacks.map(async (stack) => (await stack.catch(() => undefined))?.stop().catch(() => {})),
+  );
   await database?.stop();
   rmSync(BUNDLES, { recursive: true, force: true });
 };
 process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 process.once('SIGTERM', () => void cleanUp().then(() => process.exit(143)));
+
+/** A shared stack on the run's database: the first builds the bundles, the others reuse them. */
+async function startShared(name: SharedStackName, endpoint: string, build: boolean): Promise<SharedStackRef> {
+  const stack = startLocalStack({
+    ...SHARED_STACK_ENV,
+    DYNAMODB_ENDPOINT: endpoint,
+    TABLE_NAME: `e2e-${name}`,
+    ESBUILD_WORK_FOLDER: BUNDLES,
+    ...(build ? {} : { ESBUILD_PREBUILT: 'true' }),
+  });
+  stacks.push(stack);
+  const { url, adminToken, tableName } = await stack;
+  return { url, adminToken, endpoint, tableName };
+}
+
+/** The files given (or all) of one folder. */
+function filesOf(folder: string, only: string[]): string[] {
+  const inFolder = (file: string) =>
+    file.startsWith(`${folder}/`) && !file.slice(folder.length + 1).includes('/');
+  return only.length ? only.filter(inFolder) : longestFirst(folder);
+}
+
+const nothing = { code: 0, output: '' };
+
 try {
   const started = performance.now();
   const given = process.env[RUN_DATABASE];
   if (!given) database = await startDynamoDbLocal();
   const endpoint = given || (database as DynamoDbLocal).endpoint;
-  shared = await startLocalStack({
-    ...SHARED_STACK_ENV,
-    DYNAMODB_ENDPOINT: endpoint,
-    TABLE_NAME: 'e2e-shared',
-    ESBUILD_WORK_FOLDER: BUNDLES,
-  });
-  console.log(`# shared stack up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  const ref: SharedStackRef = {
-    url: shared.url,
-    adminToken: shared.adminToken,
-    endpoint,
-    tableName: shared.tableName,
+  const refs: Partial<Record<SharedStackName, SharedStackRef>> = {
+    api: await startShared('api', endpoint, true),
   };
-  const env = {
+  console.log(
+    `# the api stack (and the bundles) up in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const env = () => ({
     ...process.env,
     [RUN_DATABASE]: endpoint,
     [RUN_BUNDLES]: BUNDLES,
-    [SHARED_STACK_VARIABLE]: JSON.stringify(ref),
-  };
+    [SHARED_STACKS_VARIABLE]: JSON.stringify(refs),
+  });
   // `npm run test:e2e -- test/e2e/cli.test.ts` runs only the files given (and not the IAM check, which
   // needs every flow's actions).
   const only = process.argv.slice(2);
-  code = await run(
-    [`--test-concurrency=${CONCURRENCY}`, ...(only.length ? only : longestFirst('test/e2e'))],
-    env,
-  );
-  if (code === 0 && !only.length) code = await run(['test/e2e/after/*.test.ts'], env);
+  const own = filesOf('test/e2e', only);
+  const queues = SHARED_STACK_NAMES.map((name) => ({
+    name,
+    files: filesOf(name === 'api' ? 'test/e2e/shared' : `test/e2e/${name}`, only),
+  }));
+  // Each shared stack's files run one at a time (each empties it first), next to the files with stacks
+  // of their own; their reports are held and printed after those, so that none interleave.
+  const [ownRun, ...queueRuns] = await Promise.all([
+    own.length ? run([`--test-concurrency=${CONCURRENCY}`, ...own], env()) : nothing,
+    ...queues.map(async ({ name, files }) => {
+      if (!files.length) return nothing;
+      refs[name] ??= await startShared(name, endpoint, false);
+      return run(['--test-concurrency=1', ...files], env(), true);
+    }),
+  ]);
+  queues.forEach(({ name, files }, i) => {
+    if (!files.length) return;
+    console.log(`\n# the files on the ${name} stack (${files.length}), one at a time:`);
+    process.stdout.write(queueRuns[i]?.output ?? '');
+  });
+  code = [ownRun, ...queueRuns].find((result) => result?.code !== 0)?.code ?? 0;
+  if (code === 0 && !only.length) code = (await run(['test/e2e/after/*.test.ts'], env())).code;
 } finally {
   await cleanUp();
 }

@@ -1,10 +1,13 @@
 /**
- * One `npm start` stack for the e2e files that can share it (test/e2e/shared/): they use registry names
- * of their own and look only at those, so they run side by side on it.
+ * The `npm start` stacks that e2e files share: `api` for test/e2e/shared/ (the API's flows, contract,
+ * fuzzing, paging), `consumers` for test/e2e/consumers/ (the README walkthrough, the dashboard,
+ * Prometheus, the change feed). The files of one stack take it one at a time, each starting from an
+ * empty stack (`sharedStack()` deletes every registry first), so a file that reads the whole view sees
+ * only its own registries, as on a stack of its own.
  *
- * `npm run test:e2e` (scripts/test-e2e.ts) starts it before any file, on the run's DynamoDB Local, and
- * hands it over in E2E_SHARED_STACK. A file run on its own starts one itself (on a database it owns)
- * and stops it after its tests.
+ * `npm run test:e2e` (scripts/test-e2e.ts) starts them before any file, on the run's DynamoDB Local,
+ * and hands them over in E2E_SHARED_STACKS. A file run on its own starts its stack itself (on a
+ * database it owns) and stops it after its tests.
  *
  * It records every AWS action each function performs (RECORD_AWS_ACTIONS), for the IAM test.
  */
@@ -23,8 +26,12 @@ export const SHARED_REFRESH_TIMEOUT_MS = 1_500;
 export const RECORDED_ACTIONS_FILE = resolve('node_modules/.cache/aggregate-registry/aws-actions.jsonl');
 mkdirSync(dirname(RECORDED_ACTIONS_FILE), { recursive: true });
 
+/** The reader token of the shared stack. */
+export const SHARED_READER_TOKEN = 'shared-stack-reader-token';
+
 /** The shared stack's settings (scripts/test-e2e.ts starts it with these). */
 export const SHARED_STACK_ENV = {
+  READER_TOKEN: SHARED_READER_TOKEN,
   LIMIT_BODY_BYTES: String(SHARED_BODY_LIMIT),
   REFRESH_TIMEOUT_MS: String(SHARED_REFRESH_TIMEOUT_MS),
   RECORD_AWS_ACTIONS: RECORDED_ACTIONS_FILE,
@@ -37,14 +44,37 @@ export interface SharedStackRef {
   endpoint: string;
   tableName: string;
 }
-export const SHARED_STACK_VARIABLE = 'E2E_SHARED_STACK';
+export const SHARED_STACKS_VARIABLE = 'E2E_SHARED_STACKS';
+export const SHARED_STACK_NAMES = ['api', 'consumers'] as const;
+export type SharedStackName = (typeof SHARED_STACK_NAMES)[number];
 
 let shared: Promise<StackWithDb> | undefined;
 
-export function sharedStack(): Promise<StackWithDb> {
-  const given = process.env[SHARED_STACK_VARIABLE];
-  shared ??= given ? Promise.resolve(borrowed(JSON.parse(given) as SharedStackRef)) : startOwn();
-  return shared;
+/** The shared stack `name`, emptied of the registries an earlier file left. */
+export async function sharedStack(name: SharedStackName = 'api'): Promise<StackWithDb> {
+  const given = process.env[SHARED_STACKS_VARIABLE];
+  const ref = given
+    ? (JSON.parse(given) as Partial<Record<SharedStackName, SharedStackRef>>)[name]
+    : undefined;
+  shared ??= ref ? Promise.resolve(borrowed(ref)) : startOwn();
+  const env = await shared;
+  await deleteEveryRegistry(env.stack.url, env.stack.adminToken);
+  return env;
+}
+
+async function deleteEveryRegistry(url: string, adminToken: string): Promise<void> {
+  const call = async (method: string, path: string) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    const text = await response.text();
+    if (!response.ok)
+      throw new Error(`emptying the shared stack: ${method} ${path} ${response.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  const { registries } = (await call('GET', '/registries')) as { registries: { name: string }[] };
+  for (const { name } of registries) await call('DELETE', `/registries/${encodeURIComponent(name)}`);
 }
 
 function startOwn(): Promise<StackWithDb> {

@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { callApi } from '../helpers/api.ts';
-import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
-import { sendJson, startServer, type TestServer } from '../integration/sources/helpers.ts';
+import { callApi } from '../../helpers/api.ts';
+import type { LocalStack } from '../../helpers/local-stack.ts';
+import { SHARED_REFRESH_TIMEOUT_MS, sharedStack } from '../../helpers/shared-stack.ts';
+import { sendJson, startServer, type TestServer } from '../../integration/sources/helpers.ts';
 
-const TIMEOUT_MS = 1_500;
+const TIMEOUT_MS = SHARED_REFRESH_TIMEOUT_MS;
 let stack: LocalStack;
 let source: TestServer;
 let phase: 'a' | 'b' | 'fail' | 'hang' = 'a';
@@ -19,10 +20,9 @@ before(async () => {
     if (phase === 'fail') return sendJson(res, 503, { message: 'upstream down' });
     sendJson(res, 200, { services: [{ hostname: `${phase}.example.com`, address: '10.9.0.1' }] });
   });
-  stack = await startLocalStack({ REFRESH_TIMEOUT_MS: String(TIMEOUT_MS) });
+  stack = (await sharedStack()).stack;
 });
 after(async () => {
-  await stack?.stop();
   await source?.close();
 });
 

@@ -4,10 +4,11 @@
  * union of service accounts, and the 400/401/403/404 answers. One stack for the whole file.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
+import { before, describe, test } from 'node:test';
+import type { LocalStack } from '../../helpers/local-stack.ts';
+import { SHARED_READER_TOKEN, sharedStack } from '../../helpers/shared-stack.ts';
 
-const READER = 'reader-token-for-discovery-e2e';
+const READER = SHARED_READER_TOKEN;
 const REVIEWS = 'reviews.default.svc.cluster.local';
 const RATINGS = 'ratings.default.svc.cluster.local';
 const DETAILS = 'details.default.svc.cluster.local';
@@ -55,7 +56,7 @@ const addresses = (reply: Reply) =>
   );
 
 before(async () => {
-  stack = await startLocalStack({ READER_TOKEN: READER });
+  stack = (await sharedStack()).stack;
   ingestTokenOfEast = (await admin('PUT', '/registries/east', { clusterId: 'east' })).body.ingestToken;
   await admin('PUT', '/registries/west', { clusterId: 'west' });
   await admin('PUT', '/registries/consul', { provider: 'consul' });
@@ -105,10 +106,6 @@ before(async () => {
       endpoints: [{ address: '10.2.0.1', port: 9080 }],
     },
   ]);
-});
-
-after(async () => {
-  await stack?.stop();
 });
 
 describe('GET /services/{hostname}/endpoints over the local stack', () => {

@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { callApi } from '../helpers/api.ts';
-import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
+import { callApi } from '../../helpers/api.ts';
+import type { LocalStack } from '../../helpers/local-stack.ts';
+import { SHARED_READER_TOKEN, sharedStack } from '../../helpers/shared-stack.ts';
 
-const READER = 'dashboard-reader-token';
+const READER = SHARED_READER_TOKEN;
 const OUTPUT = 'test-output';
 let stack: LocalStack;
 let context: BrowserContext;
@@ -27,7 +28,7 @@ const svc = (hostname: string, address: string, port: number) => ({
 });
 
 before(async () => {
-  stack = await startLocalStack({ READER_TOKEN: READER });
+  stack = (await sharedStack('consumers')).stack;
   const admin = (method: string, path: string, body?: unknown) =>
     callApi(stack.url, method, path, { token: stack.adminToken, body });
   await admin('PUT', '/registries/east', { clusterId: 'east', provider: 'kubernetes' });
@@ -71,7 +72,6 @@ before(async () => {
 after(async () => {
   await context?.close();
   rmSync(profile, { recursive: true, force: true });
-  await stack?.stop();
 });
 
 const rowsOf = (table: string) => page.locator(`#${table} tbody tr`);

@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { type CallOptions, call, type RouteKey } from '../helpers/contract.ts';
-import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
+import { before, describe, test } from 'node:test';
+import { type CallOptions, call, type RouteKey } from '../../helpers/contract.ts';
+import type { LocalStack } from '../../helpers/local-stack.ts';
+import { SHARED_READER_TOKEN, sharedStack } from '../../helpers/shared-stack.ts';
 
-const READER = 'contract-reader-token';
+const READER = SHARED_READER_TOKEN;
 const HOST = 'reviews.default.svc.cluster.local';
 let stack: LocalStack;
 let ingestToken = '';
@@ -18,7 +19,7 @@ const admin = (options: CallOptions = {}) => ({ token: stack.adminToken, ...opti
 const api = (route: RouteKey, options?: CallOptions) => call(stack.url, route, options);
 
 before(async () => {
-  stack = await startLocalStack({ READER_TOKEN: READER });
+  stack = (await sharedStack()).stack;
   const created = await api(
     'PUT /registries/{name}',
     admin({ params: { name: 'east' }, body: { clusterId: 'east', provider: 'kubernetes' } }),
@@ -41,9 +42,6 @@ before(async () => {
       body: { services: [{ hostname: HOST, address: '10.1.0.1', ports: [{ name: 'http', port: 9090 }] }] },
     }),
   );
-});
-after(async () => {
-  await stack?.stop();
 });
 
 /** Calls the route and asserts the status; the contract check itself is in `call`. */

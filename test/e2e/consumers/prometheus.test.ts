@@ -4,24 +4,24 @@
  * README's scrape config has it.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { callApi } from '../helpers/api.ts';
-import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
-import { type RunningPrometheus, startPrometheus } from '../helpers/prometheus.ts';
+import { callApi } from '../../helpers/api.ts';
+import type { LocalStack } from '../../helpers/local-stack.ts';
+import { type RunningPrometheus, startPrometheus } from '../../helpers/prometheus.ts';
 import {
   byAddress,
   EXPECTED_TARGETS,
   exportedLabels,
   PROMETHEUS_REGISTRIES,
-} from '../helpers/prometheus-fixture.ts';
+} from '../../helpers/prometheus-fixture.ts';
+import { SHARED_READER_TOKEN, sharedStack } from '../../helpers/shared-stack.ts';
 
-const readerToken = randomBytes(24).toString('hex');
+const readerToken = SHARED_READER_TOKEN;
 let stack: LocalStack | undefined;
 let prometheus: RunningPrometheus | undefined;
 
 before(async () => {
-  stack = await startLocalStack({ READER_TOKEN: readerToken });
+  stack = (await sharedStack('consumers')).stack;
   for (const { name, settings, services } of PROMETHEUS_REGISTRIES) {
     const created = await callApi(stack.url, 'PUT', `/registries/${name}`, {
       token: stack.adminToken,
@@ -40,7 +40,6 @@ before(async () => {
 
 after(async () => {
   await prometheus?.stop();
-  await stack?.stop();
 });
 
 describe('Prometheus discovering the local stack', () => {

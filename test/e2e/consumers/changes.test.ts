@@ -4,9 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { callApi } from '../helpers/api.ts';
-import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
-import { sendJson, startServer, type TestServer } from '../integration/sources/helpers.ts';
+import { callApi } from '../../helpers/api.ts';
+import type { LocalStack } from '../../helpers/local-stack.ts';
+import { sharedStack } from '../../helpers/shared-stack.ts';
+import { sendJson, startServer, type TestServer } from '../../integration/sources/helpers.ts';
 
 let stack: LocalStack;
 let source: TestServer;
@@ -15,10 +16,9 @@ before(async () => {
   source = await startServer((_req, res) => {
     sendJson(res, 200, { services: [{ hostname: 'pulled.example.com', address: '10.9.0.1' }] });
   });
-  stack = await startLocalStack();
+  stack = (await sharedStack('consumers')).stack;
 });
 after(async () => {
-  await stack?.stop();
   await source?.close();
 });
 

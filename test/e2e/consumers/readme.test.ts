@@ -7,15 +7,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
+import type { LocalStack } from '../../helpers/local-stack.ts';
+import { sharedStack } from '../../helpers/shared-stack.ts';
 
 let stack: LocalStack;
 before(async () => {
-  stack = await startLocalStack();
+  stack = (await sharedStack('consumers')).stack;
 });
 after(async () => {
   rmSync('snapshot.json', { force: true });
-  await stack?.stop();
 });
 
 /** The first ```sh block after the "## Walkthrough" heading. */
