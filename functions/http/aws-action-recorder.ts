@@ -4,7 +4,7 @@
  * "dynamodb:GetItem"}`, before it is sent. A transaction has no IAM action of its own: it is recorded
  * as the actions of its items (Put → PutItem, ConditionCheck → ConditionCheckItem, ...). The e2e tests
  * run their flows with it on and then check that the packaged template grants each recorded action to
- * that function's role (test/e2e/permissions.test.ts). Off (no file), it costs one check per call.
+ * that function's role (test/e2e/after/permissions.test.ts). Off (no file), it costs one check per call.
  */
 import { appendFileSync } from 'node:fs';
 import type { InitializeHandlerOptions, InitializeMiddleware } from '@smithy/types';

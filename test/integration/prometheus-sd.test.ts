@@ -1,6 +1,6 @@
 /**
  * A real Prometheus discovers the HTTP SD export of a real HTTP server in front of the route, on the
- * in-memory store, with the reader token. (test/e2e/prometheus.test.ts does the same over the local stack.)
+ * in-memory store, with the reader token. (test/e2e/consumers/prometheus.test.ts does the same over the local stack.)
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * The README's walkthrough is a promise: its shell block runs as written, in bash, against a fresh
+ * The README's walkthrough is a promise: its shell block runs as written, in bash, against an empty
  * `npm start` stack, with only `TOKEN` (and `API`) exported as the README says. Every curl in it uses
  * `-f`, so any 4xx/5xx fails the block.
  */
