@@ -24,7 +24,7 @@ import {
   type SharedStackRef,
 } from '../test/helpers/shared-stack.ts';
 
-/** Files at once: most of an e2e file's time is waiting (stacks, Prometheus, the browser, long-polls). */
+/** Files with stacks of their own at once (three today, next to the two shared stacks' queues). */
 const CONCURRENCY = Number(process.env.E2E_CONCURRENCY ?? 4);
 const BUNDLES = `.esbuild/e2e-${process.pid}`;
 
