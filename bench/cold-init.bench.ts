@@ -19,10 +19,22 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const root = fileURLToPath(new URL('../', import.meta.url));
 const deployed = parse(readFileSync(join(root, 'serverless.yml'), 'utf8')) as {
   provider: { environment: { NODE_OPTIONS: string } };
+  params: { default: Record<string, unknown> };
   custom: { esbuild: Record<string, unknown> };
 };
 // serverless-esbuild's own options are not esbuild's (it strips them the same way).
-const { exclude: _exclude, outputFileExtension: _extension, ...esbuildOptions } = deployed.custom.esbuild;
+const {
+  exclude: _exclude,
+  outputFileExtension: _extension,
+  skipRebuild: _skipRebuild,
+  outputWorkFolder: _workFolder,
+  ...esbuildOptions
+} = deployed.custom.esbuild;
+// A `${param:name}` setting takes the deployed stages' value (params.default), not the local stage's.
+for (const [option, value] of Object.entries(esbuildOptions)) {
+  const param = /^\$\{param:(\w+)\}$/.exec(String(value))?.[1];
+  if (param !== undefined) esbuildOptions[option] = deployed.params.default[param];
+}
 const out = mkdtempSync(join(tmpdir(), 'cold-init-'));
 
 async function bundle(name: string, options: BuildOptions): Promise<{ file: string; bytes: number }> {
