@@ -7,11 +7,10 @@ import { beforeEach, describe, test } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { Endpoint, Service } from '#lib/types.ts';
 import { MemoryRegistryStore } from '#store/memory-store.ts';
+import { ADMIN, READER } from '../helpers/handler-env.ts';
 import { httpEvent, lambdaContext, type TestRequest } from '../helpers/http-event.ts';
+import { registryWith } from '../helpers/query-routes.ts';
 
-process.env.ADMIN_TOKEN = 'admin-token';
-process.env.READER_TOKEN = 'reader-token';
-process.env.TABLE_NAME ??= 'unused-by-these-tests';
 const { makeHandler } = await import('../../functions/query/get-endpoints.ts');
 
 const HOST = 'reviews.default.svc.cluster.local';
@@ -39,7 +38,7 @@ async function get(hostname: string, request: TestRequest = {}): Promise<Result>
     route: '/services/{hostname}/endpoints',
     path: `/services/${hostname}/endpoints`,
     pathParameters: { hostname },
-    token: 'reader-token',
+    token: READER,
     ...request,
   });
   return (await handler(event, lambdaContext())) as Result;
@@ -55,10 +54,8 @@ function ep(address: string, port: number, fields: Omit<Endpoint, 'address' | 'p
   return { address, port, ...fields };
 }
 
-async function registry(name: string, services: Service[], settings: { clusterId?: string } = {}) {
-  await store.putRegistry(name, settings);
-  await store.putSnapshot(name, services);
-}
+const registry = (name: string, services: Service[], settings: { clusterId?: string } = {}) =>
+  registryWith(store, name, services, settings);
 
 const addresses = (body: { endpoints: { address: string }[] }) => body.endpoints.map((e) => e.address);
 
@@ -181,7 +178,7 @@ describe('GET /services/{hostname}/endpoints', () => {
   test('an admin token may read', async () => {
     await registry('east', [{ hostname: HOST }]);
 
-    const result = await get(HOST, { token: 'admin-token' });
+    const result = await get(HOST, { token: ADMIN });
 
     assert.equal(result.statusCode, 200);
   });

@@ -3,22 +3,15 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import type { Service } from '#lib/types.ts';
 import { MemoryRegistryStore } from '#store/memory-store.ts';
+import { READER } from '../helpers/handler-env.ts';
 import { httpEvent, lambdaContext, type TestRequest } from '../helpers/http-event.ts';
+import { bodyOf, type Result, registryWith } from '../helpers/query-routes.ts';
 
-process.env.ADMIN_TOKEN = 'admin-token';
-process.env.READER_TOKEN = 'reader-token';
-process.env.TABLE_NAME ??= 'unused-by-these-tests';
 const { makeHandler } = await import('../../functions/query/get-service-accounts.ts');
 
 const HOST = 'reviews.default.svc.cluster.local';
 const HTTP = { name: 'http', port: 9080 };
 const GRPC = { name: 'grpc', port: 9090 };
-
-interface Result {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 let store: MemoryRegistryStore;
 let handler: ReturnType<typeof makeHandler>;
@@ -44,17 +37,15 @@ beforeEach(async () => {
   await registry('consul', [{ hostname: HOST, ports: [GRPC], serviceAccounts: ['sa-consul', 'sa-reviews'] }]);
 });
 
-async function registry(name: string, services: Service[], clusterId?: string) {
-  await store.putRegistry(name, clusterId ? { clusterId } : {});
-  await store.putSnapshot(name, services);
-}
+const registry = (name: string, services: Service[], clusterId?: string) =>
+  registryWith(store, name, services, clusterId ? { clusterId } : {});
 
 async function get(hostname: string, request: TestRequest = {}): Promise<Result> {
   const event = httpEvent({
     route: '/services/{hostname}/service-accounts',
     path: `/services/${hostname}/service-accounts`,
     pathParameters: { hostname },
-    token: 'reader-token',
+    token: READER,
     ...request,
   });
   return (await handler(event, lambdaContext())) as Result;
@@ -65,7 +56,7 @@ describe('GET /services/{hostname}/service-accounts', () => {
     const result = await get(HOST);
 
     assert.equal(result.statusCode, 200);
-    assert.deepEqual(JSON.parse(result.body), {
+    assert.deepEqual(bodyOf(result), {
       hostname: HOST,
       revision: (await store.currentRevision()).revision,
       serviceAccounts: ['sa-reviews', 'sa-http', 'sa-grpc', 'sa-consul'],
@@ -76,24 +67,19 @@ describe('GET /services/{hostname}/service-accounts', () => {
   test('port keeps the services with that port and their endpoints of it', async () => {
     const result = await get(HOST, { query: { port: 'http' } });
 
-    assert.deepEqual(JSON.parse(result.body).serviceAccounts, ['sa-reviews', 'sa-http']);
+    assert.deepEqual(bodyOf(result).serviceAccounts, ['sa-reviews', 'sa-http']);
   });
 
   test('several ports, comma separated (as API Gateway joins a repeated one), select their union', async () => {
     const result = await get(HOST, { query: { port: '9090,http' } });
 
-    assert.deepEqual(JSON.parse(result.body).serviceAccounts, [
-      'sa-reviews',
-      'sa-http',
-      'sa-grpc',
-      'sa-consul',
-    ]);
+    assert.deepEqual(bodyOf(result).serviceAccounts, ['sa-reviews', 'sa-http', 'sa-grpc', 'sa-consul']);
   });
 
   test('a hostname no registry serves is 404 ServiceNotFound', async () => {
     const result = await get('nope.default.svc.cluster.local');
 
-    assert.deepEqual([result.statusCode, JSON.parse(result.body).error.code], [404, 'ServiceNotFound']);
+    assert.deepEqual([result.statusCode, bodyOf(result).error.code], [404, 'ServiceNotFound']);
   });
 
   for (const port of ['0', '', '80,,http']) {
@@ -101,7 +87,7 @@ describe('GET /services/{hostname}/service-accounts', () => {
       const result = await get(HOST, { query: { port } });
 
       assert.equal(result.statusCode, 400);
-      assert.match(JSON.parse(result.body).error.message, /^port /);
+      assert.match(bodyOf(result).error.message, /^port /);
     });
   }
 

@@ -3,22 +3,15 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import type { Service } from '#lib/types.ts';
 import { MemoryRegistryStore } from '#store/memory-store.ts';
+import { READER } from '../helpers/handler-env.ts';
 import { httpEvent, lambdaContext, type TestRequest } from '../helpers/http-event.ts';
+import { bodyOf, type Result, registryWith } from '../helpers/query-routes.ts';
 
-process.env.ADMIN_TOKEN = 'admin-token';
-process.env.READER_TOKEN = 'reader-token';
-process.env.TABLE_NAME ??= 'unused-by-these-tests';
 const { makeHandler } = await import('../../functions/query/get-workload.ts');
 
 const HOST = 'reviews.default.svc.cluster.local';
 const OTHER = 'ratings.default.svc.cluster.local';
 const HTTP = { name: 'http', port: 9080 };
-
-interface Result {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 let store: MemoryRegistryStore;
 let handler: ReturnType<typeof makeHandler>;
@@ -47,17 +40,15 @@ beforeEach(async () => {
   );
 });
 
-async function registry(name: string, services: Service[], clusterId?: string) {
-  await store.putRegistry(name, clusterId ? { clusterId } : {});
-  await store.putSnapshot(name, services);
-}
+const registry = (name: string, services: Service[], clusterId?: string) =>
+  registryWith(store, name, services, clusterId ? { clusterId } : {});
 
 async function get(address: string, request: TestRequest = {}): Promise<Result> {
   const event = httpEvent({
     route: '/workloads/{address}',
     path: `/workloads/${address}`,
     pathParameters: { address },
-    token: 'reader-token',
+    token: READER,
     ...request,
   });
   return (await handler(event, lambdaContext())) as Result;
@@ -68,7 +59,7 @@ describe('GET /workloads/{address}', () => {
     const result = await get('10.0.0.1');
 
     assert.equal(result.statusCode, 200);
-    assert.deepEqual(JSON.parse(result.body), {
+    assert.deepEqual(bodyOf(result), {
       address: '10.0.0.1',
       revision: (await store.currentRevision()).revision,
       instances: [
@@ -93,7 +84,7 @@ describe('GET /workloads/{address}', () => {
     const result = await get('10.0.0.1', { query: { clusterId: 'west' } });
 
     assert.deepEqual(
-      JSON.parse(result.body).instances.map((i: { registry: string }) => i.registry),
+      bodyOf(result).instances.map((i: { registry: string }) => i.registry),
       ['consul', 'west'],
     );
   });
@@ -101,7 +92,7 @@ describe('GET /workloads/{address}', () => {
   test('an address no endpoint has answers 200 with no instances', async () => {
     const result = await get('10.9.9.9');
 
-    assert.deepEqual([result.statusCode, JSON.parse(result.body).instances], [200, []]);
+    assert.deepEqual([result.statusCode, bodyOf(result).instances], [200, []]);
   });
 
   test('an IPv6 address and a DNS name are addresses too', async () => {
@@ -114,7 +105,7 @@ describe('GET /workloads/{address}', () => {
     test(`"${address}" is a 400`, async () => {
       const result = await get(address);
 
-      assert.deepEqual([result.statusCode, JSON.parse(result.body).error.code], [400, 'InvalidAddress']);
+      assert.deepEqual([result.statusCode, bodyOf(result).error.code], [400, 'InvalidAddress']);
     });
   }
 
@@ -122,7 +113,7 @@ describe('GET /workloads/{address}', () => {
     const result = await get('10.0.0.1', { query: { clusterId: '' } });
 
     assert.equal(result.statusCode, 400);
-    assert.match(JSON.parse(result.body).error.message, /^clusterId /);
+    assert.match(bodyOf(result).error.message, /^clusterId /);
   });
 
   test('the ETag stays while the address’s instances do, and 304 answers a match', async () => {
