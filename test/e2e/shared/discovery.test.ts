@@ -50,6 +50,21 @@ async function admin(method: string, path: string, body?: unknown): Promise<Repl
 const push = (registry: string, services: unknown[]) =>
   admin('PUT', `/registries/${registry}/snapshot`, { services });
 
+/** The consul registry's snapshot; only the address of DETAILS' one endpoint varies. */
+const consulServices = (detailsAddress: string) => [
+  {
+    hostname: REVIEWS,
+    ports: [{ name: 'http', port: 9080 }],
+    serviceAccounts: ['sa-consul', SA_REVIEWS],
+    endpoints: [{ address: '10.0.0.1', port: 9080, portName: 'http', locality: 'dc1' }],
+  },
+  {
+    hostname: DETAILS,
+    ports: [{ name: 'http', port: 9080 }],
+    endpoints: [{ address: detailsAddress, port: 9080 }],
+  },
+];
+
 const addresses = (reply: Reply) =>
   reply.body.endpoints.map(
     (e: { registry: string; address: string; port: number }) => `${e.registry}/${e.address}:${e.port}`,
@@ -93,19 +108,7 @@ before(async () => {
       endpoints: [{ address: '10.1.0.1', port: 8080, labels: { version: 'v1' }, serviceAccount: 'sa-west' }],
     },
   ]);
-  await push('consul', [
-    {
-      hostname: REVIEWS,
-      ports: [{ name: 'http', port: 9080 }],
-      serviceAccounts: ['sa-consul', SA_REVIEWS],
-      endpoints: [{ address: '10.0.0.1', port: 9080, portName: 'http', locality: 'dc1' }],
-    },
-    {
-      hostname: DETAILS,
-      ports: [{ name: 'http', port: 9080 }],
-      endpoints: [{ address: '10.2.0.1', port: 9080 }],
-    },
-  ]);
+  await push('consul', consulServices('10.2.0.1'));
 });
 
 describe('GET /services/{hostname}/endpoints over the local stack', () => {
@@ -219,19 +222,7 @@ describe('ETags per hostname over the local stack', () => {
   test('a push that changes this hostname’s endpoints answers 200 with another ETag', async () => {
     const first = await curl(`/services/${DETAILS}/endpoints`);
     const etag = first.headers.get('etag') ?? '';
-    await push('consul', [
-      {
-        hostname: REVIEWS,
-        ports: [{ name: 'http', port: 9080 }],
-        serviceAccounts: ['sa-consul', SA_REVIEWS],
-        endpoints: [{ address: '10.0.0.1', port: 9080, portName: 'http', locality: 'dc1' }],
-      },
-      {
-        hostname: DETAILS,
-        ports: [{ name: 'http', port: 9080 }],
-        endpoints: [{ address: '10.2.0.2', port: 9080 }],
-      },
-    ]);
+    await push('consul', consulServices('10.2.0.2'));
 
     const again = await curl(`/services/${DETAILS}/endpoints`, { headers: { 'if-none-match': etag } });
 

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { DEFAULT_LIMITS } from '#lib/limits.ts';
+import { DEFAULT_LIMITS, type Limits } from '#lib/limits.ts';
 import type { Source } from '#lib/source-schema.ts';
 import { envSecretResolver, fetchServices, SourceError } from '../../../functions/sources/index.ts';
-import { startServer } from './helpers.ts';
+import { startServer, type TestServer } from './helpers.ts';
 
 const TOKEN = 'transport-test-token-value';
 const resolveSecret = envSecretResolver({ SOURCE_SECRET_TOKEN: TOKEN });
@@ -30,6 +30,22 @@ async function failure(promise: Promise<unknown>): Promise<SourceError> {
   );
   assert.ok(error instanceof SourceError, `expected a SourceError, got ${String(error)}`);
   return error;
+}
+
+/** Every source type, pointed at `server`, fails as invalid on the 4 MiB body limit; the server is closed. */
+async function assertEverySourceRefusesAsTooLarge(server: TestServer, limits: Limits): Promise<void> {
+  try {
+    for (const config of sourcesAt(server.url)) {
+      // Act
+      const error = await failure(fetchServices(config, { resolveSecret, timeoutMs: 5000, limits }));
+
+      // Assess
+      assert.equal(error.kind, 'invalid', `${config.type}: ${error.message}`);
+      assert.match(error.message, /is larger than 4194304 bytes/, config.type);
+    }
+  } finally {
+    await server.close();
+  }
 }
 
 describe('redirects', () => {
@@ -97,18 +113,7 @@ describe('body size', () => {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify(body));
     });
-    try {
-      for (const config of sourcesAt(server.url)) {
-        // Act
-        const error = await failure(fetchServices(config, { resolveSecret, timeoutMs: 5000, limits }));
-
-        // Assess
-        assert.equal(error.kind, 'invalid', `${config.type}: ${error.message}`);
-        assert.match(error.message, /is larger than 4194304 bytes/, config.type);
-      }
-    } finally {
-      await server.close();
-    }
+    await assertEverySourceRefusesAsTooLarge(server, limits);
   });
 
   test('a gzip bomb (about 64 KB inflating to 64 MiB) is refused on its inflated size', async () => {
@@ -124,18 +129,7 @@ describe('body size', () => {
       response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
       response.end(bomb);
     });
-    try {
-      for (const config of sourcesAt(server.url)) {
-        // Act
-        const error = await failure(fetchServices(config, { resolveSecret, timeoutMs: 5000, limits }));
-
-        // Assess
-        assert.equal(error.kind, 'invalid', `${config.type}: ${error.message}`);
-        assert.match(error.message, /is larger than 4194304 bytes/, config.type);
-      }
-    } finally {
-      await server.close();
-    }
+    await assertEverySourceRefusesAsTooLarge(server, limits);
   });
 });
 
