@@ -11,7 +11,6 @@
  * out) and the fault test (which brings its own database, and stops it).
  * test/e2e/after/ (the IAM check over the actions every stack recorded) runs once the rest has finished.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#infra/dynamodb-local.ts';
 import { type LocalStack, RUN_BUNDLES, RUN_DATABASE, startLocalStack } from '../test/helpers/local-stack.ts';
@@ -23,6 +22,7 @@ import {
   type SharedStackName,
   type SharedStackRef,
 } from '../test/helpers/shared-stack.ts';
+import { runChild } from './child.ts';
 
 /** Files with stacks of their own at once (three today, next to the two shared stacks' queues). */
 const CONCURRENCY = Number(process.env.E2E_CONCURRENCY ?? 4);
@@ -53,24 +53,8 @@ function longestFirst(folder: string): string[] {
 }
 
 /** Runs `node --test` on `args`; with `hold`, its output is kept and handed back instead of shown. */
-function run(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  hold = false,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...args], {
-      stdio: ['ignore', hold ? 'pipe' : 'inherit', hold ? 'pipe' : 'inherit'],
-      env,
-    });
-    const chunks: Buffer[] = [];
-    child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.once('close', (code, signal) =>
-      resolve({ code: code ?? (signal ? 1 : 0), output: Buffer.concat(chunks).toString() }),
-    );
-  });
-}
+const run = (args: string[], env: NodeJS.ProcessEnv, hold = false) =>
+  runChild(process.execPath, ['--import', 'tsx', '--test', ...args], env, hold);
 
 rmSync(RECORDED_ACTIONS_FILE, { force: true });
 let database: DynamoDbLocal | undefined;

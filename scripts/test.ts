@@ -13,8 +13,8 @@
  * interleave. One DynamoDB Local serves integration and e2e (TEST_DYNAMODB_ENDPOINT; every test uses
  * tables of its own); it starts with the run, so Java boots during the typecheck.
  */
-import { spawn } from 'node:child_process';
 import { startDynamoDbLocal } from '#infra/dynamodb-local.ts';
+import { runChild } from './child.ts';
 
 const PHASES = [
   [
@@ -31,18 +31,6 @@ database.catch(() => {}); // awaited (and reported) by the first layer that need
 const times = new Map<string, number>();
 const failed: string[] = [];
 
-function npmRun(step: string, env: NodeJS.ProcessEnv): Promise<{ status: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '--silent', step], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.once('close', (code, signal) =>
-      resolve({ status: code ?? (signal ? 1 : 0), output: Buffer.concat(chunks).toString() }),
-    );
-  });
-}
-
 async function stream(steps: string[]): Promise<void> {
   for (const step of steps) {
     const begin = performance.now();
@@ -56,7 +44,7 @@ async function stream(steps: string[]): Promise<void> {
         return;
       }
     }
-    const { status, output } = await npmRun(step, env);
+    const { code: status, output } = await runChild('npm', ['run', '--silent', step], env, true);
     const seconds = (performance.now() - begin) / 1000;
     times.set(step, seconds);
     console.log(`\n── ${step} ${status === 0 ? 'passed' : 'FAILED'} in ${seconds.toFixed(1)} s ──`);

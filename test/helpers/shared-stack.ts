@@ -14,6 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { after } from 'node:test';
+import { callApi } from './api.ts';
 import { type StackWithDb, startStackWithDb } from './stack-with-db.ts';
 
 /** Small, so that "too large" is cheap to send; the real default is 32 MiB. */
@@ -64,14 +65,12 @@ export async function sharedStack(name: SharedStackName = 'api'): Promise<StackW
 
 async function deleteEveryRegistry(url: string, adminToken: string): Promise<void> {
   const call = async (method: string, path: string) => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${adminToken}` },
-    });
-    const text = await response.text();
-    if (!response.ok)
-      throw new Error(`emptying the shared stack: ${method} ${path} ${response.status} ${text}`);
-    return text ? JSON.parse(text) : undefined;
+    const reply = await callApi(url, method, path, { token: adminToken });
+    if (reply.status >= 300)
+      throw new Error(
+        `emptying the shared stack: ${method} ${path} ${reply.status} ${JSON.stringify(reply.body)}`,
+      );
+    return reply.body;
   };
   const { registries } = (await call('GET', '/registries')) as { registries: { name: string }[] };
   for (const { name } of registries) await call('DELETE', `/registries/${encodeURIComponent(name)}`);
