@@ -5,13 +5,18 @@
  * start), so the run pays for it once where it can: one DynamoDB Local for every stack
  * (TEST_DYNAMODB_ENDPOINT when `npm test` already started one), one build of the bundles (made by the
  * first stack, reused by the others), and two shared stacks: `api` for test/e2e/shared/ and
- * `consumers` for test/e2e/consumers/. A shared stack's files take it one at a time, each emptying it
- * first. The files in test/e2e/ itself run side by side (E2E_CONCURRENCY), each on a stack of its own:
- * the CLI (the longest file, started first), the concurrency test (its load would time other files
- * out) and the fault test (which brings its own database, and stops it).
+ * `consumers` for test/e2e/consumers/ (the README, the dashboard, Prometheus, the change feed). A
+ * shared stack's files take it one at a time, each emptying it first. The files in test/e2e/ itself
+ * run side by side (E2E_CONCURRENCY), each on a stack of its own: the CLI (the longest file, started
+ * first), the concurrency test (its load would time other files out) and the fault test (which cuts
+ * its stack off from the database).
  * test/e2e/after/ (the IAM check over the actions every stack recorded) runs once the rest has finished.
+ *
+ * With E2E_GO_FILE (`npm test` sets it), the run starts the shared stacks, then waits until that file
+ * says `go` (run the files) or `stop` (the other layers failed: stop the stacks, run nothing), so that
+ * the stacks start while the other layers still run.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#infra/dynamodb-local.ts';
 import { type LocalStack, RUN_BUNDLES, RUN_DATABASE, startLocalStack } from '../test/helpers/local-stack.ts';
 import {
@@ -93,48 +98,71 @@ function filesOf(folder: string, only: string[]): string[] {
 
 const nothing = { code: 0, output: '' };
 
-try {
-  const started = performance.now();
-  const given = process.env[RUN_DATABASE];
-  if (!given) database = await startDynamoDbLocal();
-  const endpoint = given || (database as DynamoDbLocal).endpoint;
-  const refs: Partial<Record<SharedStackName, SharedStackRef>> = {
-    api: await startShared('api', endpoint, true),
-  };
-  console.log(
-    `# the api stack (and the bundles) up in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-  );
+/** With E2E_GO_FILE: whether to run the files (`go`) or not (`stop`), once that file says which. */
+async function goAhead(): Promise<boolean> {
+  const file = process.env.E2E_GO_FILE;
+  if (!file) return true;
+  for (;;) {
+    const word = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+    if (word === 'go' || word === 'stop') return word === 'go';
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+// `npm run test:e2e -- test/e2e/cli.test.ts` runs only the files given (and not the IAM check, which
+// needs every flow's actions).
+const only = process.argv.slice(2);
+const own = filesOf('test/e2e', only);
+const queues = SHARED_STACK_NAMES.map((name) => ({
+  name,
+  files: filesOf(name === 'api' ? 'test/e2e/shared' : `test/e2e/${name}`, only),
+}));
+
+/** Runs the files over the started stacks; the exit code of the first failing. */
+async function runFiles(
+  endpoint: string,
+  refs: Partial<Record<SharedStackName, SharedStackRef>>,
+): Promise<number> {
   const env = () => ({
     ...process.env,
     [RUN_DATABASE]: endpoint,
     [RUN_BUNDLES]: BUNDLES,
     [SHARED_STACKS_VARIABLE]: JSON.stringify(refs),
   });
-  // `npm run test:e2e -- test/e2e/cli.test.ts` runs only the files given (and not the IAM check, which
-  // needs every flow's actions).
-  const only = process.argv.slice(2);
-  const own = filesOf('test/e2e', only);
-  const queues = SHARED_STACK_NAMES.map((name) => ({
-    name,
-    files: filesOf(name === 'api' ? 'test/e2e/shared' : `test/e2e/${name}`, only),
-  }));
   // Each shared stack's files run one at a time (each empties it first), next to the files with stacks
   // of their own; their reports are held and printed after those, so that none interleave.
   const [ownRun, ...queueRuns] = await Promise.all([
     own.length ? run([`--test-concurrency=${CONCURRENCY}`, ...own], env()) : nothing,
-    ...queues.map(async ({ name, files }) => {
-      if (!files.length) return nothing;
-      refs[name] ??= await startShared(name, endpoint, false);
-      return run(['--test-concurrency=1', ...files], env(), true);
-    }),
+    ...queues.map(({ files }) =>
+      files.length ? run(['--test-concurrency=1', ...files], env(), true) : nothing,
+    ),
   ]);
   queues.forEach(({ name, files }, i) => {
     if (!files.length) return;
     console.log(`\n# the files on the ${name} stack (${files.length}), one at a time:`);
     process.stdout.write(queueRuns[i]?.output ?? '');
   });
-  code = [ownRun, ...queueRuns].find((result) => result?.code !== 0)?.code ?? 0;
-  if (code === 0 && !only.length) code = (await run(['test/e2e/after/*.test.ts'], env())).code;
+  const code = [ownRun, ...queueRuns].find((result) => result?.code !== 0)?.code ?? 0;
+  if (code !== 0 || only.length) return code;
+  return (await run(['test/e2e/after/*.test.ts'], env())).code;
+}
+
+try {
+  const started = performance.now();
+  const given = process.env[RUN_DATABASE];
+  if (!given) database = await startDynamoDbLocal();
+  const endpoint = given || (database as DynamoDbLocal).endpoint;
+  // The api stack builds the bundles (so it always starts); the consumers stack reuses them.
+  const refs: Partial<Record<SharedStackName, SharedStackRef>> = {
+    api: await startShared('api', endpoint, true),
+  };
+  if (queues.find(({ name }) => name === 'consumers')?.files.length)
+    refs.consumers = await startShared('consumers', endpoint, false);
+  console.log(
+    `# the shared stacks (and the bundles) up in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  if (await goAhead()) code = await runFiles(endpoint, refs);
+  else console.log('# stopped before any file ran: another layer failed');
 } finally {
   await cleanUp();
 }

@@ -5,68 +5,90 @@
  * (every route in process over the in-memory store), integration (DynamoDB Local, real servers, the
  * packaged template), e2e (HTTP over `npm start` stacks).
  *
- * Two phases, the second only when the first passed: typecheck → lint → integration next to unit →
- * handlers (the typecheck and the unit layers are one single-threaded process each, so both cores
- * work); then e2e alone, because it keeps both cores busy by itself and its tests judge timing
+ * Two streams side by side: typecheck → lint → integration, and unit → handlers → e2e (the typecheck
+ * and the unit layers are one single-threaded process each, so both cores work). The e2e layer
+ * starts its shared stacks as soon as its stream reaches it, but runs its files only once every other
+ * layer has passed (E2E_GO_FILE): it keeps both cores busy by itself and its tests judge timing
  * (timeouts, long-polls) that a machine loaded twice over would fail. A stream stops at its first
- * failing layer. Each layer's output is held and printed whole when it ends, so streams never
- * interleave. One DynamoDB Local serves integration and e2e (TEST_DYNAMODB_ENDPOINT; every test uses
- * tables of its own); it starts with the run, so Java boots during the typecheck.
+ * failing layer, and a failure anywhere stops the e2e layer before its files. Each layer's output is
+ * held and printed whole when it ends, so streams never interleave. One DynamoDB Local serves
+ * integration and e2e (TEST_DYNAMODB_ENDPOINT; every test uses tables of its own); it starts with the
+ * run, so Java boots during the typecheck.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { startDynamoDbLocal } from '#infra/dynamodb-local.ts';
 import { runChild } from './child.ts';
 
-const PHASES = [
-  [
-    ['typecheck', 'lint', 'test:integration'],
-    ['test:unit', 'test:handlers'],
-  ],
-  [['test:e2e']],
+const STREAMS = [
+  ['typecheck', 'lint', 'test:integration'],
+  ['test:unit', 'test:handlers', 'test:e2e'],
 ];
 const NEEDS_DATABASE = new Set(['test:integration', 'test:e2e']);
+/** The layer that waits for the others before its tests (and says so through this file). */
+const LAST = 'test:e2e';
+const GO_FILE = `node_modules/.cache/aggregate-registry/e2e-go-${process.pid}`;
 
 const started = performance.now();
 const database = startDynamoDbLocal();
 database.catch(() => {}); // awaited (and reported) by the first layer that needs it
 const times = new Map<string, number>();
 const failed: string[] = [];
+let othersLeft = STREAMS.flat().length - 1;
+let goAt: number | undefined;
+rmSync(GO_FILE, { force: true });
+
+/** Tells the last layer to run its files (every other layer passed) or to stop (one failed). */
+function settle(passed: boolean): void {
+  if (goAt !== undefined || (passed && --othersLeft > 0)) return;
+  goAt = performance.now();
+  writeFileSync(GO_FILE, passed ? 'go' : 'stop');
+}
 
 async function stream(steps: string[]): Promise<void> {
   for (const step of steps) {
     const begin = performance.now();
-    let env = process.env;
+    let env: NodeJS.ProcessEnv = step === LAST ? { ...process.env, E2E_GO_FILE: GO_FILE } : process.env;
     if (NEEDS_DATABASE.has(step)) {
       try {
-        env = { ...process.env, TEST_DYNAMODB_ENDPOINT: (await database).endpoint };
+        env = { ...env, TEST_DYNAMODB_ENDPOINT: (await database).endpoint };
       } catch (error) {
         console.log(`── ${step}: DynamoDB Local did not start: ${String(error)}`);
         failed.push(step);
+        settle(false);
         return;
       }
     }
     const { code: status, output } = await runChild('npm', ['run', '--silent', step], env, true);
-    const seconds = (performance.now() - begin) / 1000;
+    const ended = performance.now();
+    const waited = step === LAST && goAt !== undefined ? Math.max(0, goAt - begin) : 0;
+    const seconds = (ended - begin - waited) / 1000;
+    if (step === LAST && failed.length) return; // stopped before its files: not a result of its own
     times.set(step, seconds);
-    console.log(`\n── ${step} ${status === 0 ? 'passed' : 'FAILED'} in ${seconds.toFixed(1)} s ──`);
+    const beside = waited
+      ? ` (its stacks started ${(waited / 1000).toFixed(1)} s before, beside the other layers)`
+      : '';
+    console.log(`\n── ${step} ${status === 0 ? 'passed' : 'FAILED'} in ${seconds.toFixed(1)} s${beside} ──`);
     process.stdout.write(output);
     if (status !== 0) {
       failed.push(step);
+      settle(false);
       return;
     }
+    if (step !== LAST) settle(true);
   }
 }
 
 try {
-  for (const streams of PHASES) {
-    await Promise.all(streams.map(stream));
-    if (failed.length) break;
-  }
+  await Promise.all(STREAMS.map(stream));
 } finally {
+  rmSync(GO_FILE, { force: true });
   await (await database.catch(() => undefined))?.stop();
 }
 const total = (performance.now() - started) / 1000;
-console.log('\ntime per layer (typecheck, lint and integration next to unit and handlers, then e2e):');
-for (const step of PHASES.flat(2)) {
+console.log(
+  '\ntime per layer (typecheck, lint and integration next to unit and handlers; e2e once they passed):',
+);
+for (const step of STREAMS.flat()) {
   const seconds = times.get(step);
   console.log(`  ${step.padEnd(18)} ${seconds === undefined ? '     —' : seconds.toFixed(1).padStart(6)} s`);
 }

@@ -89,7 +89,7 @@ async function served(path: string): Promise<boolean> {
 
 describe('aggregate-registry', () => {
   test('prints help for every command and exits 0', async () => {
-    for (const args of [
+    const commands = [
       [],
       ['registries'],
       ['registry', 'put'],
@@ -98,11 +98,13 @@ describe('aggregate-registry', () => {
       ['endpoints'],
       ['watch'],
       ['status'],
-    ]) {
-      const run = await cli([...args, '--help']);
-      assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+    ];
+    // Side by side: each is a process of its own that reads nothing but its arguments.
+    const runs = await Promise.all(commands.map((args) => cli([...args, '--help'])));
+    runs.forEach((run, i) => {
+      assert.equal(run.code, 0, `${commands[i]?.join(' ')}: ${run.stderr}`);
       assert.match(run.stdout, /Usage: aggregate-registry/);
-    }
+    });
   });
 
   test('registry put prints the ingest token once, on stdout alone', async () => {

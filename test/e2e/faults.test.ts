@@ -1,8 +1,11 @@
 /**
- * The database goes away under a running stack and comes back. DynamoDB Local runs with its data in a
- * temporary directory (so the data survives a restart), the stack uses it through `DYNAMODB_ENDPOINT`.
- * Writers push snapshots and readers poll the merged view the whole time; in the middle the database
- * is stopped, then started again on the same port with the same data.
+ * The database goes away under a running stack and comes back. The stack reaches DynamoDB Local
+ * (`DYNAMODB_ENDPOINT`) through a TCP proxy; writers push snapshots and readers poll the merged view
+ * the whole time; in the middle the proxy closes the database's port and cuts every open connection
+ * (what the stack sees when the database's process exits: requests in flight reset, new ones
+ * refused), then listens again on the same port. The database itself keeps running, so the test
+ * runs on the run's DynamoDB Local instead of booting Java twice; whether a request in flight was
+ * applied before its connection was cut is as unknown to the stack as after a crash.
  *
  * - While it is down, requests answer 503 `StoreUnavailable` (with Retry-After, no stack trace) within
  *   a few seconds; nothing hangs, nothing answers 500.
@@ -15,9 +18,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { errorShapeProblem, type RawClient, type RawReply, rawClient } from '../helpers/raw-http.ts';
 import { RECORDED_ACTIONS_FILE } from '../helpers/shared-stack.ts';
@@ -34,7 +34,6 @@ const DOWN_ANSWER_MS = 8_000;
 
 let env: StackWithDb;
 let client: RawClient;
-let dataDir: string;
 
 const serviceCount = (generation: number) => 1 + (generation % 5);
 
@@ -63,12 +62,10 @@ interface Attempt {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Its own stack, not the shared one: these tests stop and hang the database under it.
+// Its own stack, not the shared one: these tests cut it off from the database, and hang it.
 describe('faults', () => {
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'faults-dynamodb-'));
     env = await startStackWithDb({
-      dataDir,
       env: { ADMIN_TOKEN, RECORD_AWS_ACTIONS: RECORDED_ACTIONS_FILE },
       viaProxy: true,
     });
@@ -90,7 +87,6 @@ describe('faults', () => {
   after(async () => {
     client?.close();
     await env?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   describe('the database fails under a running stack', () => {
@@ -196,19 +192,19 @@ describe('faults', () => {
         await sleep(1_000);
         assert.equal(failures.length, 0, String(failures[0]));
 
-        // Down: stop the database under the running stack.
+        // Down: the database's port closes under the running stack, open connections cut.
         phase = 'down';
         const stopping = Date.now();
-        await env.stopDb();
+        await env.proxy?.setMode('down');
         downAt = Date.now();
         const stoppedMs = Date.now() - stopping;
         await sleep(4_000);
         assert.equal(failures.length, 0, String(failures[0]));
 
-        // Back: same port, same data directory.
+        // Back: the same port answers again.
         const restarting = Date.now();
         restartAt = restarting;
-        await env.restartDb();
+        await env.proxy?.setMode('pass');
         phase = 'back';
         const restartedMs = Date.now() - restarting;
         // Everything accepted before the restart: it must all be there when the database is back.
@@ -294,7 +290,7 @@ describe('faults', () => {
         }
 
         // The table, read directly: every current snapshot complete, and how many chunks nobody references.
-        const table = await chunkAudit(env.endpoint);
+        const table = await chunkAudit(env.endpoint, env.tableName);
         assert.deepEqual(table.missing, [], 'a current snapshot lacks chunks');
 
         const count = (filter: (a: Attempt) => boolean) => attempts.filter(filter).length;
@@ -304,12 +300,12 @@ describe('faults', () => {
           `${count((a) => a.phase === p && a.kind === 'read')} reads (${count((a) => a.phase === p && a.kind === 'read' && a.outcome === 'unavailable')} 503)`;
         // Phases by the time a request was sent: a 503 under "up" was in flight when the database stopped.
         console.log(`# faults (by when sent): ${line('up')}`);
-        console.log(`#   ${line('down')}; database stopped in ${stoppedMs} ms`);
+        console.log(`#   ${line('down')}; database gone in ${stoppedMs} ms`);
         console.log(
           `#   while down: ${whileDown.length} requests, all 503 StoreUnavailable, slowest ${Math.round(slowest)} ms`,
         );
         console.log(
-          `#   ${line('back')}; database restarted in ${restartedMs} ms, API answering ${recoveredMs} ms after the restart began`,
+          `#   ${line('back')}; database back in ${restartedMs} ms, API answering ${recoveredMs} ms after it came back`,
         );
         console.log(
           `#   ${readsChecked} successful reads checked: every registry from one generation that was pushed`,
@@ -334,7 +330,7 @@ describe('faults', () => {
       const generation =
         Math.max(...before.json.registries.map((r: { generation: number | null }) => r.generation ?? 0)) +
         1000;
-      proxy.setMode('hang');
+      await proxy.setMode('hang');
       let answers: RawReply[] = [];
       try {
         // Every route that touches the database, several at once, as traffic would.
@@ -359,7 +355,7 @@ describe('faults', () => {
           }),
         ]);
       } finally {
-        proxy.setMode('pass');
+        await proxy.setMode('pass');
       }
       for (const reply of answers) {
         assert.equal(
@@ -427,8 +423,9 @@ function maxAccepted(pushed: Map<string, Map<number, Outcome>>): Map<string, num
 /** Current snapshots whose chunks are missing, and chunks no registry points at. */
 async function chunkAudit(
   endpoint: string,
+  tableName: string,
 ): Promise<{ snapshots: number; missing: string[]; orphans: number }> {
-  const dump = await dumpTable(endpoint);
+  const dump = await dumpTable(endpoint, tableName);
   const items = dump.text.split('\n').map((line) => JSON.parse(line));
   const chunks = new Set<string>();
   const pointers: { name: string; id: string }[] = [];

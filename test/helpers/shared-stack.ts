@@ -86,7 +86,7 @@ after(async () => {
   if (shared) await (await shared).stop();
 });
 
-/** The run's stack: the run stops it, and its database is not this file's to stop. */
+/** The run's stack: the run stops it. */
 function borrowed(ref: SharedStackRef): StackWithDb {
   const notOurs = async () => {
     throw new Error('the shared stack belongs to the e2e run: start a stack of your own to stop it');
@@ -102,8 +102,6 @@ function borrowed(ref: SharedStackRef): StackWithDb {
     endpoint: ref.endpoint,
     tableName: ref.tableName,
     proxy: undefined,
-    stopDb: notOurs,
-    restartDb: notOurs,
     stop: async () => {},
   };
 }

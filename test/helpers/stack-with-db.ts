@@ -1,10 +1,12 @@
 /**
- * The local stack on a DynamoDB Local the test owns (`DYNAMODB_ENDPOINT`): the test knows the
- * database's endpoint, can read the table directly, and can stop and restart the database under the
- * running API.
+ * The local stack with a database the test can reach directly (`DYNAMODB_ENDPOINT`): the run's
+ * DynamoDB Local (TEST_DYNAMODB_ENDPOINT, a table of the stack's own) or, for a file run alone, one
+ * started here. With `viaProxy` the stack talks to the database through a TCP proxy, so that a test
+ * can make the database hang, or go away and come back, under the running API.
  */
-import { freePort, startDynamoDbLocal } from '#infra/dynamodb-local.ts';
-import { type LocalStack, startLocalStack } from './local-stack.ts';
+import { randomBytes } from 'node:crypto';
+import { type DynamoDbLocal, startDynamoDbLocal } from '#infra/dynamodb-local.ts';
+import { type LocalStack, RUN_DATABASE, startLocalStack } from './local-stack.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export interface StackWithDb {
@@ -13,53 +15,44 @@ export interface StackWithDb {
   endpoint: string;
   /** The stack's table on it. */
   tableName: string;
-  /** With `viaProxy`: what the stack talks to, so a test can make the database hang. */
+  /** With `viaProxy`: what the stack talks to, so a test can cut it off from the database. */
   proxy: TcpProxy | undefined;
-  /** Stops the database only; the API keeps running. */
-  stopDb(): Promise<void>;
-  /** Starts the database again on the same port (and data directory, if any). */
-  restartDb(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startStackWithDb(
-  options: { dataDir?: string; env?: Record<string, string>; viaProxy?: boolean } = {},
+  options: { env?: Record<string, string>; viaProxy?: boolean } = {},
 ): Promise<StackWithDb> {
-  const port = await freePort();
-  const dbOptions = { port, ...(options.dataDir ? { dataDir: options.dataDir } : {}) };
-  let db = await startDynamoDbLocal(dbOptions);
-  let dbRunning = true;
+  const runDatabase = process.env[RUN_DATABASE];
+  const own: DynamoDbLocal | undefined = runDatabase ? undefined : await startDynamoDbLocal();
+  const endpoint = runDatabase ?? (own as DynamoDbLocal).endpoint;
   let stack: LocalStack;
   let proxy: TcpProxy | undefined;
   try {
-    proxy = options.viaProxy ? await startTcpProxy({ host: '127.0.0.1', port }) : undefined;
-    stack = await startLocalStack({ ...options.env, DYNAMODB_ENDPOINT: proxy?.url ?? db.endpoint });
+    const { hostname, port } = new URL(endpoint);
+    proxy = options.viaProxy ? await startTcpProxy({ host: hostname, port: Number(port) }) : undefined;
+    stack = await startLocalStack({
+      ...(runDatabase ? { TABLE_NAME: `e2e-db-${randomBytes(4).toString('hex')}` } : {}),
+      ...options.env,
+      DYNAMODB_ENDPOINT: proxy?.url ?? endpoint,
+    });
   } catch (error) {
     await proxy?.close();
-    await db.stop();
+    await own?.stop();
     throw error;
   }
-  const result: StackWithDb = {
+  return {
     stack,
-    endpoint: db.endpoint,
+    endpoint,
     tableName: stack.tableName,
     proxy,
-    stopDb: async () => {
-      dbRunning = false;
-      await db.stop();
-    },
-    restartDb: async () => {
-      db = await startDynamoDbLocal(dbOptions);
-      dbRunning = true;
-    },
     stop: async () => {
       try {
         await stack.stop();
       } finally {
         await proxy?.close();
-        if (dbRunning) await db.stop();
+        await own?.stop();
       }
     },
   };
-  return result;
 }

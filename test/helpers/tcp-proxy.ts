@@ -1,15 +1,17 @@
 /**
- * A TCP proxy in front of a server, for fault tests: `pass` forwards, `hang` accepts connections and
- * never answers (a paused process, a network partition: nothing is refused, nothing comes back).
- * Switching modes cuts the connections that are open, as a partition would.
+ * A TCP proxy in front of a server, for fault tests: `pass` forwards; `hang` accepts connections and
+ * never answers (a paused process, a network partition: nothing is refused, nothing comes back);
+ * `down` refuses connections (the port closed, as when the server's process has exited). Switching
+ * modes cuts the connections that are open, as a crash or a partition would.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export type ProxyMode = 'pass' | 'hang';
+export type ProxyMode = 'pass' | 'hang' | 'down';
 
 export interface TcpProxy {
   url: string;
-  setMode(mode: ProxyMode): void;
+  /** Resolves once the mode holds: for `down`, the port refuses; from `down`, it listens again. */
+  setMode(mode: ProxyMode): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,18 +32,38 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on('close', () => upstream.destroy());
     client.pipe(upstream).pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stopListening = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  await listen(0);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  const cut = () => {
+    for (const socket of open) socket.destroy();
+  };
   return {
     url: `http://127.0.0.1:${port}`,
-    setMode: (next) => {
+    setMode: async (next) => {
+      const was = mode;
       mode = next;
-      for (const socket of open) socket.destroy();
+      if (next === 'down' && was !== 'down') {
+        const closed = stopListening();
+        cut();
+        await closed;
+      } else {
+        cut();
+        if (was === 'down' && next !== 'down') await listen(port);
+      }
     },
     close: async () => {
-      for (const socket of open) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      cut();
+      if (mode !== 'down') await stopListening();
     },
   };
 }
