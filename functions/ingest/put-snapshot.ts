@@ -2,11 +2,12 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { badRequest } from '#http/errors.ts';
 import { httpHandler, json, limits } from '#http/handler.ts';
 import { registryNameParam } from '#http/params.ts';
-import { parseWith, snapshotBodySchema } from '#lib/schemas.ts';
+import { snapshotBodyParser } from '#lib/snapshot-check.ts';
 import { store } from '#store/client.ts';
 import type { RegistryStore, SnapshotWriteStart } from '#store/port.ts';
 
-const schema = snapshotBodySchema(limits);
+/** The hand-written fast path for the common valid body; zod, and its messages, for everything else. */
+const parseBody = snapshotBodyParser(limits);
 
 /** PUT /registries/{name}/snapshot: replaces the registry's services (its ingest token, or admin). */
 export function makeHandler(deps: { store: RegistryStore }) {
@@ -16,7 +17,7 @@ export function makeHandler(deps: { store: RegistryStore }) {
   return httpHandler(
     async (event) => {
       const name = registryNameParam(event);
-      const parsed = parseWith(schema, event.body);
+      const parsed = parseBody(event.body);
       if (!parsed.ok) throw badRequest(parsed.message, 'InvalidBody');
       const { services, generation } = parsed.value;
       // Present only when the registry's token let the request in: the write stands only while it is valid.
