@@ -197,10 +197,13 @@ export class DynamoRegistryStore implements RegistryStore {
     // conditioned on the items being as read (a stale read is a conflict, retried from a fresh read).
     const started = options.start?.registry === name ? this.starts.get(options.start) : undefined;
     if (options.start) this.starts.delete(options.start);
-    // Refusals (unknown registry, stale generation, a changed token) come before any chunk is written.
-    let read = started ?? (await this.read([name], true));
-    this.snapshotTarget(name, read, options);
+    // The read is under way while the snapshot is encoded (CPU), so its round trip costs no time.
+    // Refusals (unknown registry, stale generation, a changed token) still come before any chunk is
+    // written. The encoding is synchronous: the read's answer, or failure, is only taken after it.
+    const reading = started ? Promise.resolve(started) : this.read([name], true);
     const encoded = snapshots.encodeSnapshot(services, this.chunkBytes);
+    let read = await reading;
+    this.snapshotTarget(name, read, options);
     const written = await snapshots.writeSnapshot(this.table, encoded, {
       now: this.now().getTime(),
       graceMs: this.graceMs,
