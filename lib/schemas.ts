@@ -10,7 +10,11 @@ import type { Port, Service } from './types.ts';
 
 export { DNS_LABEL, LABEL_KEY, normalizeHostname } from './names.ts';
 
-const TOKEN = /^[A-Za-z0-9][-A-Za-z0-9_.]*$/;
+/** Names such as a namespace, a resolution or a protocol. */
+export const SHORT_TOKEN = /^[A-Za-z0-9][-A-Za-z0-9_.]*$/;
+/** The patterns of zod's own `ipv4` and `cidrv4` formats, for the hand-written fast path. */
+export const IPV4: RegExp = z.regexes.ipv4;
+export const CIDRV4: RegExp = z.regexes.cidrv4;
 
 export const registryName = z.string().regex(DNS_LABEL, 'must be a DNS label (a-z, 0-9, "-", at most 63)');
 /**
@@ -25,9 +29,11 @@ export const hostname = z
   .regex(HOSTNAME, 'must be a DNS name (labels of letters, digits, "-", "_"; optional leading "*.")')
   .overwrite(normalizeHostname);
 
-const ipOrCidr = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
+/** zod's IPv6 check (a pattern and a URL parse), for the fast path's rare IPv6 endpoints. */
+export const ipv6Address = z.ipv6();
+export const ipOrCidr = z.union([z.ipv4(), ipv6Address, z.cidrv4(), z.cidrv6()]);
 export const shortToken = (max: number) =>
-  z.string().min(1).max(max).regex(TOKEN, 'has characters that are not allowed');
+  z.string().min(1).max(max).regex(SHORT_TOKEN, 'has characters that are not allowed');
 
 const labels = (limits: Limits) =>
   z

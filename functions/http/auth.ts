@@ -8,23 +8,23 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { configuredDigest, digest, sameDigest } from './credentials.ts';
-import { apiError } from './errors.ts';
+import { apiError, unauthorized } from './errors.ts';
 import { registryOfToken } from './ingest-token.ts';
 
 export type Principal = 'admin' | 'reader' | `registry:${string}` | 'public';
 /** `none`: a route that holds no data (health, the API description), open to anyone. */
 export type Scope = 'admin' | 'read' | 'ingest' | 'none';
 
-/** Looks up the stored digest (hex) of a registry's ingest token; null when there is none. */
-type IngestDigestLookup = (registry: string) => Promise<string | null>;
+/**
+ * Looks up the stored digest (hex) of a registry's ingest token; null when there is none. It gets the
+ * request's event so that a route can check the token against a read it needs anyway (the snapshot
+ * write's first read) and keep that read for the request.
+ */
+export type IngestDigestLookup = (registry: string, event: APIGatewayProxyEventV2) => Promise<string | null>;
 
 /** Read per request, as the tokens are, so that tests in one process can differ in it. */
 const publicRead = () => process.env.PUBLIC_READ === 'true';
 
-const unauthorized = () =>
-  apiError(401, 'Unauthorized', 'a valid token is required (Authorization: Bearer <token>)', {
-    'WWW-Authenticate': 'Bearer',
-  });
 const forbidden = () => apiError(403, 'Forbidden', 'this token may not do that');
 
 export function bearerToken(event: APIGatewayProxyEventV2): string | undefined {
@@ -34,7 +34,11 @@ export function bearerToken(event: APIGatewayProxyEventV2): string | undefined {
 }
 
 /** Who the token belongs to, or undefined when it is nobody's. */
-async function identify(token: string, ingestDigest?: IngestDigestLookup): Promise<Principal | undefined> {
+async function identify(
+  token: string,
+  event: APIGatewayProxyEventV2,
+  ingestDigest?: IngestDigestLookup,
+): Promise<Principal | undefined> {
   const presented = digest(token);
   const [admin, reader] = await Promise.all([
     configuredDigest('ADMIN_TOKEN'),
@@ -44,7 +48,7 @@ async function identify(token: string, ingestDigest?: IngestDigestLookup): Promi
   if (reader && sameDigest(presented, reader)) return 'reader';
   const registry = registryOfToken(token);
   if (registry && ingestDigest) {
-    const stored = await ingestDigest(registry);
+    const stored = await ingestDigest(registry, event);
     if (stored && sameDigest(presented, Buffer.from(stored, 'hex'))) return `registry:${registry}`;
   }
   return undefined;
@@ -74,7 +78,7 @@ export function authorize(
         throw unauthorized();
       }
       // Ingest tokens are recognised on every route, so one used elsewhere is a 403, not a 401.
-      const principal = await identify(token, ingestDigest);
+      const principal = await identify(token, event, ingestDigest);
       if (principal === undefined) throw unauthorized();
       context.principal = principal;
       if (principal === 'admin') return;

@@ -4,6 +4,7 @@
  */
 import {
   GenerationLimitError,
+  IngestTokenChangedError,
   RegistryNotFoundError,
   RevisionExpiredError,
   RevisionNotFoundError,
@@ -45,6 +46,11 @@ export function apiError(
 
 export const badRequest = (message: string, code = 'InvalidRequest') => apiError(400, code, message);
 export const notFound = (message: string, code = 'NotFound') => apiError(404, code, message);
+/** A missing or unknown token: the one answer for both, so it tells nothing about what exists. */
+export const unauthorized = () =>
+  apiError(401, 'Unauthorized', 'a valid token is required (Authorization: Bearer <token>)', {
+    'WWW-Authenticate': 'Bearer',
+  });
 
 /** Codes for the 4xx errors Middy's own middlewares throw (router, content negotiation). */
 const GENERIC_CODES: Record<number, string> = {
@@ -65,6 +71,8 @@ const RETRY = { 'Retry-After': '1' };
 export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof RegistryNotFoundError) return notFound(error.message, 'RegistryNotFound');
+  // Rotated while the push was under way: the token was checked, but is no longer valid.
+  if (error instanceof IngestTokenChangedError) return unauthorized();
   if (error instanceof StaleGenerationError) return apiError(409, 'StaleGeneration', error.message);
   if (error instanceof GenerationLimitError) return apiError(409, 'GenerationLimit', error.message);
   if (error instanceof SettingsTooLargeError) return apiError(413, 'PayloadTooLarge', error.message);

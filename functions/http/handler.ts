@@ -10,7 +10,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { limitsFrom } from '#lib/limits.ts';
-import { authorize, type Principal, type Scope } from './auth.ts';
+import { authorize, type IngestDigestLookup, type Principal, type Scope } from './auth.ts';
 import { jsonBody } from './body.ts';
 import { responseCompression } from './compression.ts';
 import { type ApiError, INTERNAL_ERROR, toApiError } from './errors.ts';
@@ -33,6 +33,8 @@ interface HandlerOptions {
   compress?: boolean;
   /** Where ingest-token digests are looked up (the route's store); defaults to the deployment's store. */
   store?: { getIngestTokenDigest(name: string): Promise<string | null> };
+  /** Instead of `store`: a route's own lookup (the snapshot route checks the token on its write's read). */
+  ingestDigest?: IngestDigestLookup;
 }
 
 export function httpHandler(
@@ -60,7 +62,12 @@ export function httpHandler(
     .use(httpSecurityHeaders())
     .use(errorResponse());
   const store = options.store;
-  stack.use(authorize(options.auth, store ? (name) => store.getIngestTokenDigest(name) : undefined));
+  stack.use(
+    authorize(
+      options.auth,
+      options.ingestDigest ?? (store ? (name) => store.getIngestTokenDigest(name) : undefined),
+    ),
+  );
   if (options.jsonBody) stack.use(jsonBody({ maxBytes: limits.maxBodyBytes }));
   return stack.handler(handler);
 }

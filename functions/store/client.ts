@@ -57,6 +57,7 @@ export const store: RegistryStore = {
   deleteRegistry: (...args) => dynamo().deleteRegistry(...args),
   getIngestTokenDigest: (...args) => dynamo().getIngestTokenDigest(...args),
   setIngestTokenDigest: (...args) => dynamo().setIngestTokenDigest(...args),
+  startSnapshotWrite: (...args) => dynamo().startSnapshotWrite(...args),
   putSnapshot: (...args) => dynamo().putSnapshot(...args),
   recordRefresh: (...args) => dynamo().recordRefresh(...args),
   updateFreshness: (...args) => dynamo().updateFreshness(...args),

@@ -20,6 +20,14 @@ export class StaleGenerationError extends Error {
   }
 }
 
+/** The ingest token a snapshot write was authorised by is no longer the registry's (rotated meanwhile). */
+export class IngestTokenChangedError extends Error {
+  override readonly name = 'IngestTokenChangedError';
+  constructor(readonly registry: string) {
+    super(`the ingest token of registry "${registry}" changed during the write`);
+  }
+}
+
 /** The database cannot be reached or is not set up; the request may succeed later. */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';

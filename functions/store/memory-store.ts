@@ -18,13 +18,19 @@ import {
   viewEntries,
 } from '#lib/registry.ts';
 import type { Service } from '#lib/types.ts';
-import { RegistryNotFoundError, RevisionExpiredError, RevisionNotFoundError } from './errors.ts';
+import {
+  IngestTokenChangedError,
+  RegistryNotFoundError,
+  RevisionExpiredError,
+  RevisionNotFoundError,
+} from './errors.ts';
 import type {
   LoadOptions,
   RefreshRecord,
   RegistryStore,
   SnapshotWrite,
   SnapshotWriteOptions,
+  SnapshotWriteStart,
 } from './port.ts';
 import {
   assertSettingsFit,
@@ -130,6 +136,11 @@ export class MemoryRegistryStore implements RegistryStore {
     return true;
   }
 
+  /** Every call here is atomic, so the start carries nothing but the digest. */
+  async startSnapshotWrite(name: string): Promise<SnapshotWriteStart> {
+    return { registry: name, ingestTokenDigest: await this.getIngestTokenDigest(name) };
+  }
+
   async putSnapshot(
     name: string,
     services: readonly Service[],
@@ -138,6 +149,12 @@ export class MemoryRegistryStore implements RegistryStore {
     const record = this.registries.get(name);
     if (!record || (options.refresh && options.refresh.incarnation !== record.incarnation)) {
       throw new RegistryNotFoundError(name);
+    }
+    if (
+      options.ingestTokenDigest !== undefined &&
+      this.tokenDigests.get(name) !== options.ingestTokenDigest
+    ) {
+      throw new IngestTokenChangedError(name);
     }
     const generation = targetGeneration(name, record.snapshot?.generation ?? 0, options.generation);
     const snapshot: SnapshotRef = {

@@ -12,7 +12,8 @@
  * for the history retention, so no read fails because data was removed under it.
  *
  * Errors: RegistryNotFoundError, StaleGenerationError, GenerationLimitError, StoreUnavailableError,
- * RevisionNotFoundError (not reached yet), RevisionExpiredError (older than the retention).
+ * IngestTokenChangedError, RevisionNotFoundError (not reached yet), RevisionExpiredError (older than
+ * the retention).
  */
 import type { RegistryRecord, RegistrySettings, SkippedObjects, ViewState } from '#lib/registry.ts';
 import type { Service } from '#lib/types.ts';
@@ -28,6 +29,24 @@ export interface SnapshotWriteOptions {
    * (RegistryNotFoundError) unless the registry is still this incarnation.
    */
   refresh?: { incarnation: string; checkedAt: string; skipped?: SkippedObjects };
+  /** What startSnapshotWrite read: the write's first attempt starts from it instead of reading again. */
+  start?: SnapshotWriteStart;
+  /**
+   * Write only while this (hex) is the registry's ingest-token digest: a push authorised by a token
+   * that is rotated before the write lands is refused (IngestTokenChangedError), with nothing visible.
+   */
+  ingestTokenDigest?: string;
+}
+
+/**
+ * The read a snapshot write starts from, taken before the body is looked at so that the registry's
+ * ingest token can be checked against it: a push authorised by that token then costs no read of its
+ * own. Opaque but for the digest; it belongs to the store and the registry it was read from.
+ */
+export interface SnapshotWriteStart {
+  readonly registry: string;
+  /** The registry's ingest-token digest (hex) as read; null when there is no registry or no token. */
+  readonly ingestTokenDigest: string | null;
 }
 
 export interface SnapshotWrite {
@@ -62,6 +81,7 @@ export interface RegistryStore {
   deleteRegistry(name: string): Promise<boolean>;
   getIngestTokenDigest(name: string): Promise<string | null>;
   setIngestTokenDigest(name: string, digestHex: string): Promise<boolean>;
+  startSnapshotWrite(name: string): Promise<SnapshotWriteStart>;
   putSnapshot(
     name: string,
     services: readonly Service[],

@@ -175,6 +175,24 @@ describe('access control', () => {
     assert.equal(withNew.status, 200);
   });
 
+  test('a token rotated while its push is under way is refused too, and the push stores nothing', async () => {
+    const { store, tokens } = await seeded();
+    const snapshot = ROUTES.find((route) => routeKey(route) === 'PUT /registries/{name}/snapshot') as Route;
+    const start = store.startSnapshotWrite.bind(store);
+    // The rotation lands after the token was checked, before the write.
+    store.startSnapshotWrite = async (name) => {
+      const started = await start(name);
+      await store.setIngestTokenDigest(name, 'rotated');
+      return started;
+    };
+    const before = await store.getRegistry('alpha');
+    const reply = await call(snapshot, store, tokens.alpha);
+    assert.equal(reply.status, 401);
+    assert.deepEqual(reply.body.error.code, 'Unauthorized');
+    assert.equal(reply.headers['WWW-Authenticate'], 'Bearer');
+    assert.deepEqual(await store.getRegistry('alpha'), before);
+  });
+
   test('creating a registry returns its ingest token once; reads never show it', async () => {
     const { store, tokens } = await seeded();
     const put = ROUTES.find((route) => routeKey(route) === 'PUT /registries/{name}') as Route;

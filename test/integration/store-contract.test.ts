@@ -9,6 +9,7 @@ import type { Service } from '#lib/types.ts';
 import { DynamoRegistryStore } from '#store/dynamodb/index.ts';
 import {
   GenerationLimitError,
+  IngestTokenChangedError,
   RegistryNotFoundError,
   RevisionExpiredError,
   RevisionNotFoundError,
@@ -222,6 +223,47 @@ export function storeContract(name: string, makeStore: (options: StoreOptions) =
         );
         assert.equal(await revisionOf(store), revision);
         assert.equal((await store.getRegistry('a'))?.snapshot?.generation, 5);
+      });
+
+      test("started from startSnapshotWrite, which reads the registry's token digest, land as any write", async () => {
+        const store = fresh();
+        await store.putRegistry('a', {}, { ingestTokenDigest: 'd1' });
+        await store.putRegistry('b', {});
+        const starts = await Promise.all(['a', 'b', 'ghost'].map((name) => store.startSnapshotWrite(name)));
+        const [start] = starts;
+        const written = await store.putSnapshot('a', services(2, 'g1'), {
+          ...(start ? { start } : {}),
+          ingestTokenDigest: 'd1',
+        });
+        assert.deepEqual(
+          starts.map((s) => [s.registry, s.ingestTokenDigest]),
+          [
+            ['a', 'd1'],
+            ['b', null],
+            ['ghost', null],
+          ],
+        );
+        assert.deepEqual(written, { registry: 'a', generation: 1, serviceCount: 2 });
+        assert.equal((await store.viewState()).registries[0]?.snapshot?.generation, 1);
+      });
+
+      test('authorised by an ingest token rotated since the start are refused and change nothing', async () => {
+        const store = fresh();
+        await store.putRegistry('a', {}, { ingestTokenDigest: 'd1' });
+        await store.putSnapshot('a', services(1, 'g1'));
+        const start = await store.startSnapshotWrite('a');
+        await store.setIngestTokenDigest('a', 'd2');
+        const revision = await revisionOf(store);
+        await assert.rejects(
+          store.putSnapshot('a', services(2, 'g2'), { start, ingestTokenDigest: 'd1' }),
+          IngestTokenChangedError,
+        );
+        await assert.rejects(
+          store.putSnapshot('a', services(2, 'g2'), { ingestTokenDigest: 'd1' }),
+          IngestTokenChangedError,
+        );
+        assert.equal(await revisionOf(store), revision);
+        assert.equal((await store.getRegistry('a'))?.snapshot?.generation, 1);
       });
 
       test('for an unknown registry are refused', async () => {

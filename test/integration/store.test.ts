@@ -96,6 +96,35 @@ describe('snapshots on DynamoDB', () => {
     assert.equal(requests, 3);
   });
 
+  test('started from startSnapshotWrite (the ingest-token check), an ingest costs no read of its own', async () => {
+    await store.putRegistry('a', {}, { ingestTokenDigest: 'd1' });
+    const start = await store.startSnapshotWrite('a');
+    const { requests } = await requestsOf(() =>
+      store.putSnapshot('a', services(5_000, 'g1'), { start, ingestTokenDigest: 'd1' }),
+    );
+    assert.equal(requests, 2);
+  });
+
+  test('a token rotated between the check and the flip: the flip is refused and its chunks removed', async () => {
+    const small = new DynamoRegistryStore(table.documents, table.name, { chunkBytes: 256 });
+    await small.putRegistry('a', {}, { ingestTokenDigest: 'd1' });
+    await small.putSnapshot('a', services(50, 'g1'));
+    const current = uuidOf((await small.getRegistry('a'))?.snapshot?.id);
+    const start = await small.startSnapshotWrite('a');
+    await small.setIngestTokenDigest('a', 'd2');
+    await assert.rejects(
+      small.putSnapshot('a', services(200, 'g2'), { start, ingestTokenDigest: 'd1' }),
+      (error: Error) => error.name === 'IngestTokenChangedError',
+    );
+    assert.equal(uuidOf((await small.getRegistry('a'))?.snapshot?.id), current);
+    assert.deepEqual([...(await storedChunks(table)).keys()], [current]);
+    assert.deepEqual(
+      (await scanAll(table)).filter((item) => item.pk === 'GC'),
+      [],
+      'no pending marker left',
+    );
+  });
+
   test('a superseded snapshot keeps its chunks for the retention and leaves a GC marker', async () => {
     const small = new DynamoRegistryStore(table.documents, table.name, { chunkBytes: 256 });
     await small.putRegistry('a', {});

@@ -168,6 +168,31 @@ describe('duplicate keys', () => {
     );
   });
 
+  test('agree with the reference in objects past the small-object size, some keys escaped', () => {
+    // Many distinct keys and large objects: the scanner keeps a small object's keys in a list and
+    // switches to a Set past 16 keys; some keys are written escaped.
+    const keyArb = fc.oneof(
+      fc.integer({ min: 0, max: 60 }).map((n) => `k${n}`),
+      fc.constantFrom('k1', 'é', 'a"b', ''),
+    );
+    const objectArb = fc
+      .array(fc.tuple(keyArb, fc.integer({ min: 0, max: 40 }), fc.integer()), { maxLength: 40 })
+      .map(
+        (entries) =>
+          new Obj(
+            entries.map(([key, spelling, value]) => [spelling === 0 ? escapedSpelling(key) : key, value]),
+          ),
+      );
+    const tree = fc.array(objectArb, { maxLength: 3 }).map((items) => new Arr(items));
+    fc.assert(
+      fc.property(tree, (value) => {
+        const text = serialize(value);
+        assert.deepEqual(scanJson(text).duplicate, referenceDuplicate(value, ''), text);
+      }),
+      { numRuns: 1000, seed: FUZZ_SEED },
+    );
+  });
+
   test('are named with their key and the path of their object', () => {
     assert.throws(
       () => parseJson('{"services":[{"labels":{"app":"a","app":"b"}}]}'),

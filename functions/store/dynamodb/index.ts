@@ -25,13 +25,14 @@ import {
   viewEntry,
 } from '#lib/registry.ts';
 import type { Service } from '#lib/types.ts';
-import { RegistryNotFoundError, StoreUnavailableError } from '../errors.ts';
+import { IngestTokenChangedError, RegistryNotFoundError, StoreUnavailableError } from '../errors.ts';
 import type {
   LoadOptions,
   RefreshRecord,
   RegistryStore,
   SnapshotWrite,
   SnapshotWriteOptions,
+  SnapshotWriteStart,
 } from '../port.ts';
 import {
   assertSettingsFit,
@@ -92,6 +93,8 @@ export class DynamoRegistryStore implements RegistryStore {
   private readonly graceMs: number;
   private readonly chunkBytes: number;
   private readonly now: () => Date;
+  /** The reads startSnapshotWrite handed out, each for one putSnapshot (weak: an unused one is let go). */
+  private readonly starts = new WeakMap<SnapshotWriteStart, Read>();
 
   constructor(client: DynamoDBDocumentClient, tableName: string, options: DynamoRegistryStoreOptions = {}) {
     this.table = { client, name: tableName };
@@ -177,15 +180,30 @@ export class DynamoRegistryStore implements RegistryStore {
     return registries.setIngestTokenDigest(this.table, name, digestHex);
   }
 
+  /** The write's first read (registry, meta and view items: one BatchGet), with the token digest in it. */
+  async startSnapshotWrite(name: string): Promise<SnapshotWriteStart> {
+    const read = await this.read([name], true);
+    const start = { registry: name, ingestTokenDigest: read.registries.get(name)?.ingestTokenDigest ?? null };
+    this.starts.set(start, read);
+    return start;
+  }
+
   async putSnapshot(
     name: string,
     services: readonly Service[],
     options: SnapshotWriteOptions = {},
   ): Promise<SnapshotWrite> {
-    // Refusals (unknown registry, stale generation) come before any chunk is written.
-    let read = await this.read([name], true);
-    this.snapshotTarget(name, read, options);
+    // A start is used once, and only for its registry; an old one is safe too, as every write below is
+    // conditioned on the items being as read (a stale read is a conflict, retried from a fresh read).
+    const started = options.start?.registry === name ? this.starts.get(options.start) : undefined;
+    if (options.start) this.starts.delete(options.start);
+    // The read is under way while the snapshot is encoded (CPU), so its round trip costs no time.
+    // Refusals (unknown registry, stale generation, a changed token) still come before any chunk is
+    // written. The encoding is synchronous: the read's answer, or failure, is only taken after it.
+    const reading = started ? Promise.resolve(started) : this.read([name], true);
     const encoded = snapshots.encodeSnapshot(services, this.chunkBytes);
+    let read = await reading;
+    this.snapshotTarget(name, read, options);
     const written = await snapshots.writeSnapshot(this.table, encoded, {
       now: this.now().getTime(),
       graceMs: this.graceMs,
@@ -247,6 +265,11 @@ export class DynamoRegistryStore implements RegistryStore {
     const stored = read.registries.get(name);
     if (!stored || (options.refresh && options.refresh.incarnation !== stored.record.incarnation)) {
       throw new RegistryNotFoundError(name);
+    }
+    // Checked on every read the write starts from: the flip is conditioned on the registry item's
+    // version, which a rotation moves, so the token holds at the moment the snapshot becomes visible.
+    if (options.ingestTokenDigest !== undefined && stored.ingestTokenDigest !== options.ingestTokenDigest) {
+      throw new IngestTokenChangedError(name);
     }
     const generation = targetGeneration(name, stored.record.snapshot?.generation ?? 0, options.generation);
     return { stored, generation };
