@@ -18,7 +18,13 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#infra/dynamodb-local.ts';
-import { type LocalStack, RUN_BUNDLES, RUN_DATABASE, startLocalStack } from '../test/helpers/local-stack.ts';
+import {
+  BUILDS_FOLDER,
+  type LocalStack,
+  RUN_BUNDLES,
+  RUN_DATABASE,
+  startLocalStack,
+} from '../test/helpers/local-stack.ts';
 import {
   RECORDED_ACTIONS_FILE,
   SHARED_STACK_ENV,
@@ -31,7 +37,7 @@ import { runChild } from './child.ts';
 
 /** Files with stacks of their own at once (three today, next to the two shared stacks' queues). */
 const CONCURRENCY = Number(process.env.E2E_CONCURRENCY ?? 4);
-const BUNDLES = `.esbuild/e2e-${process.pid}`;
+const BUNDLES = `${BUILDS_FOLDER}/e2e-${process.pid}`;
 
 /**
  * The files in the order to start them: the runner starts them in the order given, and the longest

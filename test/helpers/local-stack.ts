@@ -24,6 +24,12 @@ export interface LocalStack {
 /** The e2e run's environment for its stacks (scripts/test-e2e.ts sets it). */
 export const RUN_DATABASE = 'TEST_DYNAMODB_ENDPOINT';
 export const RUN_BUNDLES = 'E2E_BUNDLES';
+/**
+ * Where test stacks and packagings build their bundles, each in a folder of its own: never inside
+ * `.esbuild`, which serverless-esbuild removes whole after a `serverless package` with the default
+ * folder (a packaging beside running stacks would take their bundles away).
+ */
+export const BUILDS_FOLDER = 'node_modules/.cache/aggregate-registry/builds';
 
 export async function startLocalStack(env: Record<string, string> = {}): Promise<LocalStack> {
   const port = await freePort();
@@ -34,7 +40,7 @@ export async function startLocalStack(env: Record<string, string> = {}): Promise
   // Stacks started side by side must not share (or remove) each other's bundles, unless the run built
   // them once for all (then nobody removes them but the run).
   const prebuilt = env.ESBUILD_WORK_FOLDER ? undefined : process.env[RUN_BUNDLES];
-  const workFolder = env.ESBUILD_WORK_FOLDER ?? prebuilt ?? `.esbuild/stack-${port}`;
+  const workFolder = env.ESBUILD_WORK_FOLDER ?? prebuilt ?? `${BUILDS_FOLDER}/stack-${port}`;
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     env: {

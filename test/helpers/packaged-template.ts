@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUILDS_FOLDER } from './local-stack.ts';
 
 export const PACKAGE_DIR = join('node_modules', '.cache', 'aggregate-registry', 'package');
 const STAMP = join(PACKAGE_DIR, '..', 'package.stamp');
@@ -52,7 +53,14 @@ async function packageStage(stage: string, env: Record<string, string>): Promise
   const child = spawn('serverless', ['package', '--stage', stage, '--package', PACKAGE_DIR], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
-    env: { ...process.env, ...env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
+    env: {
+      ...process.env,
+      ...env,
+      ESBUILD_WORK_FOLDER: `${BUILDS_FOLDER}/package-${process.pid}`,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+    },
   });
   let output = '';
   child.stdout?.on('data', (data) => {
