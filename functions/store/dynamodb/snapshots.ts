@@ -12,10 +12,11 @@
  * told by its pending marker: gone means applied.
  */
 import { randomUUID } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { logger } from '#http/logger.ts';
 import type { Endpoint, Service } from '#lib/types.ts';
+import { inflateJson } from './inflate.ts';
 import {
   type ChunkPart,
   chunkKey,
@@ -202,9 +203,9 @@ export async function loadSnapshots(
         logger.warn('snapshot chunks missing, left out of the view', { snapshotId: id });
         continue;
       }
-      const services = JSON.parse(gunzipSync(packedServices).toString('utf8')) as Service[];
+      const services = inflateJson(packedServices) as Service[];
       if (options.endpoints && layout.endpointChunks > 0) {
-        const endpoints = JSON.parse(gunzipSync(packedEndpoints).toString('utf8')) as (Endpoint[] | null)[];
+        const endpoints = inflateJson(packedEndpoints) as (Endpoint[] | null)[];
         services.forEach((service, i) => {
           const list = endpoints[i];
           if (list) service.endpoints = list;
