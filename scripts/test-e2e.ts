@@ -4,12 +4,13 @@
  * Starting a stack is the slow part (Java, the Serverless Framework, esbuild, each function's cold
  * start), so the run pays for it once where it can: one DynamoDB Local for every stack
  * (TEST_DYNAMODB_ENDPOINT when `npm test` already started one), one build of the bundles (made by the
- * first stack, reused by the others), and two shared stacks: `api` for test/e2e/shared/ and
- * `consumers` for test/e2e/consumers/ (the README, the dashboard, Prometheus, the change feed). A
- * shared stack's files take it one at a time, each emptying it first. The files in test/e2e/ itself
- * run side by side (E2E_CONCURRENCY), each on a stack of its own: the CLI (the longest file, started
- * first), the concurrency test (its load would time other files out) and the fault test (which cuts
- * its stack off from the database).
+ * first stack, reused by the others), and the stacks the files use, started before any file runs:
+ * two shared stacks, `api` for test/e2e/shared/ and `consumers` for test/e2e/consumers/ (the README,
+ * the dashboard, Prometheus, the change feed), whose files take them one at a time, each emptying it
+ * first; and `cli` and `load`, each one file's. The files in test/e2e/ itself run side by side
+ * (E2E_CONCURRENCY): the CLI (the longest file, started first), the concurrency test (its load would
+ * time other files out) and the fault test (which starts a stack of its own behind a proxy, to cut
+ * it off from the database).
  * test/e2e/after/ (the IAM check over the actions every stack recorded) runs once the rest has finished.
  *
  * With E2E_GO_FILE (`npm test` sets it), the run starts the shared stacks, then waits until that file
@@ -26,6 +27,8 @@ import {
   startLocalStack,
 } from '../test/helpers/local-stack.ts';
 import {
+  OWN_FILE_STACKS,
+  QUEUED_STACKS,
   RECORDED_ACTIONS_FILE,
   SHARED_STACK_ENV,
   SHARED_STACK_NAMES,
@@ -119,10 +122,17 @@ async function goAhead(): Promise<boolean> {
 // needs every flow's actions).
 const only = process.argv.slice(2);
 const own = filesOf('test/e2e', only);
-const queues = SHARED_STACK_NAMES.map((name) => ({
+/** The files of each shared stack's queue. */
+const queues = QUEUED_STACKS.map((name) => ({
   name,
   files: filesOf(name === 'api' ? 'test/e2e/shared' : `test/e2e/${name}`, only),
 }));
+/** Whether a file that runs uses the stack (`api` always starts: it builds the bundles). */
+const needed = (name: SharedStackName) =>
+  name === 'api' ||
+  (name in OWN_FILE_STACKS
+    ? own.includes(`test/e2e/${OWN_FILE_STACKS[name as keyof typeof OWN_FILE_STACKS]}`)
+    : queues.some((queue) => queue.name === name && queue.files.length > 0));
 
 /** Runs the files over the started stacks; the exit code of the first failing. */
 async function runFiles(
@@ -158,12 +168,15 @@ try {
   const given = process.env[RUN_DATABASE];
   if (!given) database = await startDynamoDbLocal();
   const endpoint = given || (database as DynamoDbLocal).endpoint;
-  // The api stack builds the bundles (so it always starts); the consumers stack reuses them.
+  // The api stack builds the bundles; the others reuse them.
   const refs: Partial<Record<SharedStackName, SharedStackRef>> = {
     api: await startShared('api', endpoint, true),
   };
-  if (queues.find(({ name }) => name === 'consumers')?.files.length)
-    refs.consumers = await startShared('consumers', endpoint, false);
+  await Promise.all(
+    SHARED_STACK_NAMES.filter((name) => name !== 'api' && needed(name)).map(async (name) => {
+      refs[name] = await startShared(name, endpoint, false);
+    }),
+  );
   console.log(
     `# the shared stacks (and the bundles) up in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );

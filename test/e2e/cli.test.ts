@@ -1,18 +1,19 @@
 /**
  * The `aggregate-registry` CLI as a user runs it: the real bin as a child process against the local
- * stack (`npm start`), checking exit codes, stdout and the one-line errors.
+ * stack (`npm start`, a stack of this file's own), checking exit codes, stdout and the one-line errors.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { freePort } from '#infra/dynamodb-local.ts';
 import { callApi } from '../helpers/api.ts';
-import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
+import type { LocalStack } from '../helpers/local-stack.ts';
+import { SHARED_READER_TOKEN, sharedStack } from '../helpers/shared-stack.ts';
 
-const READER = 'cli-reader-token';
+const READER = SHARED_READER_TOKEN;
 const HOST = 'ratings.default.svc.cluster.local';
 let stack: LocalStack;
 const dir = mkdtempSync(join(tmpdir(), 'aggregate-registry-cli-'));
@@ -62,7 +63,7 @@ const service = (address: string, port: number) => ({
 let eastToken = '';
 
 before(async () => {
-  stack = await startLocalStack({ READER_TOKEN: READER });
+  stack = (await sharedStack('cli')).stack;
   const created = await cli(['registry', 'put', 'east', '--cluster-id', 'east', '--provider', 'kubernetes'], {
     token: stack.adminToken,
   });
@@ -73,9 +74,6 @@ before(async () => {
     token: eastToken,
   });
   await cli(['push', 'west', file('west.json', [service('10.1.0.1', 9090)])], { token: stack.adminToken });
-});
-after(async () => {
-  await stack?.stop();
 });
 
 /** Whether the running stack serves a route (a 404 without our error body means it does not). */

@@ -13,9 +13,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type LocalStack, startLocalStack } from '../helpers/local-stack.ts';
+import type { LocalStack } from '../helpers/local-stack.ts';
 import { type RawClient, rawClient } from '../helpers/raw-http.ts';
-import { RECORDED_ACTIONS_FILE } from '../helpers/shared-stack.ts';
+import { sharedStack } from '../helpers/shared-stack.ts';
 
 const WRITERS = 10;
 /** Function instances started at once while warming up. */
@@ -59,7 +59,7 @@ function random(seed: number): () => number {
 describe('concurrent writers and readers', () => {
   before(async () => {
     // A stack of its own: this load next to another file's flow would time that flow out.
-    stack = await startLocalStack({ RECORD_AWS_ACTIONS: RECORDED_ACTIONS_FILE });
+    stack = (await sharedStack('load')).stack;
     client = rawClient(stack.url, {
       maxSockets: 64,
       headers: { authorization: `Bearer ${stack.adminToken}` },
@@ -107,7 +107,6 @@ describe('concurrent writers and readers', () => {
 
   after(async () => {
     await client?.close();
-    await stack?.stop();
   });
 
   test('no accepted push is lost, every 409 is justified, every read is from one generation per registry', async () => {

@@ -46,8 +46,18 @@ export interface SharedStackRef {
   tableName: string;
 }
 export const SHARED_STACKS_VARIABLE = 'E2E_SHARED_STACKS';
-export const SHARED_STACK_NAMES = ['api', 'consumers'] as const;
-export type SharedStackName = (typeof SHARED_STACK_NAMES)[number];
+/** The stacks whose files take them one at a time, each from an empty stack (a folder each). */
+export const QUEUED_STACKS = ['api', 'consumers'] as const;
+/**
+ * Stacks of one file each, which the run starts with the others (beside the other layers, under
+ * `npm test`) so that the file does not boot one when its turn comes: the file they serve.
+ */
+export const OWN_FILE_STACKS = { cli: 'cli.test.ts', load: 'concurrency.test.ts' } as const;
+export const SHARED_STACK_NAMES = [
+  ...QUEUED_STACKS,
+  ...(Object.keys(OWN_FILE_STACKS) as (keyof typeof OWN_FILE_STACKS)[]),
+];
+export type SharedStackName = (typeof QUEUED_STACKS)[number] | keyof typeof OWN_FILE_STACKS;
 
 let shared: Promise<StackWithDb> | undefined;
 
