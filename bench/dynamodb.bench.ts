@@ -1,4 +1,4 @@
-// bench-flags: --expose-gc
+// bench-flags: --expose-gc --max-semi-space-size=51
 /**
  * The handlers on the DynamoDB store (DynamoDB Local), against hand-written floors in the same run,
  * with the requests, capacity and bytes they read (issue 12):
