@@ -107,15 +107,19 @@ function filesOf(folder: string, only: string[]): string[] {
 
 const nothing = { code: 0, output: '' };
 
-/** With E2E_GO_FILE: whether to run the files (`go`) or not (`stop`), once that file says which. */
+/**
+ * With E2E_GO_FILE: whether to run the files (`go`) or not (`stop`), once that file says which; not
+ * after 10 minutes without a word (whoever was to write it is gone, and the stacks must not outlive it).
+ */
 async function goAhead(): Promise<boolean> {
   const file = process.env.E2E_GO_FILE;
   if (!file) return true;
-  for (;;) {
+  for (const deadline = Date.now() + 600_000; Date.now() < deadline; ) {
     const word = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
     if (word === 'go' || word === 'stop') return word === 'go';
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  return false;
 }
 
 // `npm run test:e2e -- test/e2e/cli.test.ts` runs only the files given (and not the IAM check, which
