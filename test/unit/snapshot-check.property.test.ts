@@ -13,7 +13,9 @@ import { parseWith, snapshotBodySchema } from '#lib/schemas.ts';
 import { checkSnapshotBody, snapshotBodyParser } from '#lib/snapshot-check.ts';
 import { fuzzRuns } from '../helpers/merge-arbitraries.ts';
 
-const NUM_RUNS = fuzzRuns() * 5;
+// The project's standard count: the limits' edges, which random snapshots reach rarely, have the
+// example test 'every limit, at it and one past it' below.
+const NUM_RUNS = fuzzRuns();
 
 /** Mostly `valid`, now and then one of `invalid`. */
 const mostly = <T>(valid: fc.Arbitrary<T>, ...invalid: fc.Arbitrary<unknown>[]) =>
@@ -277,5 +279,139 @@ describe('the snapshot fast path', () => {
       }),
       { numRuns: NUM_RUNS },
     );
+  });
+
+  test('every limit, at it and one past it, decided as the schema decides it', () => {
+    const base = () => ({
+      hostname: 'reviews.bookinfo.svc.cluster.local',
+      address: '10.0.0.1',
+      namespace: 'bookinfo',
+      ports: [{ name: 'http', port: 9080, protocol: 'http' }],
+      serviceAccounts: ['spiffe://cluster.local/ns/bookinfo/sa/reviews'],
+      labels: { app: 'reviews' } as Record<string, string>,
+      endpoints: [
+        {
+          address: '10.1.0.1',
+          port: 9080,
+          portName: 'http',
+          labels: { pod: 'a' },
+          locality: 'eu-west-1/eu-west-1a',
+          serviceAccount: 'spiffe://cluster.local/ns/bookinfo/sa/reviews',
+        },
+      ],
+    });
+    type Service = ReturnType<typeof base>;
+    const a = (length: number) => 'a'.repeat(length);
+    // Each edit sets one field to a value of the given length (or count); the schema's limit is where
+    // it stops accepting, and the fast path must never accept past it.
+    const edits: [string, (service: Service, n: number) => void][] = [
+      [
+        'port name',
+        (s, n) => {
+          s.ports[0] = { ...s.ports[0], name: a(n) } as Service['ports'][0];
+        },
+      ],
+      [
+        'endpoint port name',
+        (s, n) => {
+          s.endpoints[0] = { ...s.endpoints[0], portName: a(n) } as Service['endpoints'][0];
+        },
+      ],
+      [
+        'endpoint locality',
+        (s, n) => {
+          s.endpoints[0] = { ...s.endpoints[0], locality: a(n) } as Service['endpoints'][0];
+        },
+      ],
+      [
+        'endpoint service account',
+        (s, n) => {
+          s.endpoints[0] = { ...s.endpoints[0], serviceAccount: a(n) } as Service['endpoints'][0];
+        },
+      ],
+      [
+        'service account',
+        (s, n) => {
+          s.serviceAccounts = [a(n)];
+        },
+      ],
+      [
+        'label value',
+        (s, n) => {
+          s.labels = { app: a(n) };
+        },
+      ],
+      [
+        'label key',
+        (s, n) => {
+          s.labels = { [a(n)]: 'x' };
+        },
+      ],
+      [
+        'hostname',
+        (s, n) => {
+          s.hostname = `${a(Math.max(n - 6, 1))}.local`;
+        },
+      ],
+      [
+        'namespace',
+        (s, n) => {
+          s.namespace = a(n);
+        },
+      ],
+      [
+        'ports',
+        (s, n) => {
+          s.ports = Array.from({ length: n }, (_, i) => ({
+            name: `p${i}`,
+            port: 1000 + i,
+            protocol: 'http',
+          }));
+        },
+      ],
+      [
+        'endpoints',
+        (s, n) => {
+          s.endpoints = Array.from({ length: n }, (_, i) => ({
+            ...base().endpoints[0],
+            address: `10.1.${i >> 8}.${i & 255}`,
+          })) as Service['endpoints'];
+        },
+      ],
+    ];
+    const limits: Limits = { ...DEFAULT_LIMITS, maxPortsPerService: 3, maxEndpointsPerService: 3 };
+    let edges = 0;
+    for (const [what, edit] of edits) {
+      // The largest length (or count) the schema accepts: doubled past it, then halved back to it.
+      const accepted = (n: number) => {
+        const service = base();
+        edit(service, n);
+        return parseWith(snapshotBodySchema(limits), { services: [service] }).ok;
+      };
+      let n = 1;
+      while (!accepted(n) && n < 8) n++;
+      assert.ok(accepted(n), `${what}: no accepted value`);
+      let past = n + 1;
+      while (accepted(past)) past *= 2;
+      while (past - n > 1) {
+        const middle = Math.floor((n + past) / 2);
+        if (accepted(middle)) n = middle;
+        else past = middle;
+      }
+      for (const length of [n, n + 1]) {
+        const service = base();
+        edit(service, length);
+        const body = { services: [service] };
+        const schema = parseWith(snapshotBodySchema(limits), structuredClone(body));
+        const checked = checkSnapshotBody(body, limits);
+        if (checked !== undefined) {
+          assert.ok(schema.ok, `${what} of ${length}: the fast path took what the schema refuses`);
+          assert.equal(JSON.stringify(checked), JSON.stringify(schema.value), `${what} of ${length}`);
+        }
+        assert.deepStrictEqual(snapshotBodyParser(limits)(body), schema, `${what} of ${length}`);
+      }
+      edges++;
+    }
+    assert.equal(edges, edits.length);
   });
 });
