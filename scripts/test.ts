@@ -6,8 +6,7 @@
  * packaged template), e2e (HTTP over `npm start` stacks).
  *
  * Three streams side by side: integration (from the start: its files wait on DynamoDB Local as much
- * as they compute), typecheck → lint → e2e (the shortest two, so the e2e stacks start early but not
- * against everything's start-up at once), and unit → handlers. The e2e layer starts its stacks as
+ * as they compute), typecheck → lint, and unit → handlers → e2e. The e2e layer starts its stacks as
  * soon as its stream reaches it, but runs its files only once every other layer has passed
  * (E2E_GO_FILE): it keeps both cores busy by itself and its tests judge timing (timeouts,
  * long-polls) that a machine loaded twice over would fail. A stream stops at its first
@@ -20,7 +19,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { startDynamoDbLocal } from '#infra/dynamodb-local.ts';
 import { runChild } from './child.ts';
 
-const STREAMS = [['test:integration'], ['typecheck', 'lint', 'test:e2e'], ['test:unit', 'test:handlers']];
+const STREAMS = [['test:integration'], ['typecheck', 'lint'], ['test:unit', 'test:handlers', 'test:e2e']];
 const NEEDS_DATABASE = new Set(['test:integration', 'test:e2e']);
 /** The layer that waits for the others before its tests (and says so through this file). */
 const LAST = 'test:e2e';
@@ -84,7 +83,7 @@ try {
 }
 const total = (performance.now() - started) / 1000;
 console.log(
-  '\ntime per layer (integration, typecheck → lint and unit → handlers side by side; e2e files once they passed):',
+  '\ntime per layer (integration, typecheck → lint and unit → handlers side by side; e2e once they passed):',
 );
 for (const step of STREAMS.flat()) {
   const seconds = times.get(step);
