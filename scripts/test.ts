@@ -13,10 +13,11 @@
  * failing layer, and a failure anywhere stops the e2e layer before its files. Each layer's output is
  * held and printed whole when it ends, so streams never interleave. One DynamoDB Local serves
  * integration and e2e (TEST_DYNAMODB_ENDPOINT; every test uses tables of its own); it starts with the
- * run, and the integration layer waits for it.
+ * run, and the integration layer waits for it; so does the packaging of the CloudFormation template.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { startDynamoDbLocal } from '#infra/dynamodb-local.ts';
+import { packagedTemplate } from '../test/helpers/packaged-template.ts';
 import { runChild } from './child.ts';
 
 const STREAMS = [['test:integration'], ['typecheck', 'lint'], ['test:unit', 'test:handlers', 'test:e2e']];
@@ -28,6 +29,10 @@ const GO_FILE = `node_modules/.cache/aggregate-registry/e2e-go-${process.pid}`;
 const started = performance.now();
 const database = startDynamoDbLocal();
 database.catch(() => {}); // awaited (and reported) by the first layer that needs it
+// The packaged template (the template and IAM tests read it) is made now, beside the other layers,
+// rather than when the template test's turn comes at the end of the integration layer. A failure here
+// is that test's to report: it packages again and shows why.
+const packaging = packagedTemplate().catch(() => undefined);
 const times = new Map<string, number>();
 const failed: string[] = [];
 let othersLeft = STREAMS.flat().length - 1;
@@ -79,6 +84,7 @@ try {
   await Promise.all(STREAMS.map(stream));
 } finally {
   rmSync(GO_FILE, { force: true });
+  await packaging;
   await (await database.catch(() => undefined))?.stop();
 }
 const total = (performance.now() - started) / 1000;

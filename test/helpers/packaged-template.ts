@@ -1,15 +1,19 @@
 /**
  * The CloudFormation template `serverless package --stage localstack` produces (no credentials
  * needed), packaged once and kept under node_modules/.cache while serverless.yml, infra/ and the
- * functions are unchanged, so the template test and the permissions test share one packaging.
+ * functions are unchanged, so the template test and the permissions test share one packaging (and
+ * `npm test` makes it at its start, beside the other layers). Callers at once take turns: one packages,
+ * the others wait for it and read the same template.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BUILDS_FOLDER } from './local-stack.ts';
 
 export const PACKAGE_DIR = join('node_modules', '.cache', 'aggregate-registry', 'package');
 const STAMP = join(PACKAGE_DIR, '..', 'package.stamp');
+/** Held (a directory with its holder's pid) while a process packages. */
+const LOCK = join(PACKAGE_DIR, '..', 'package.lock');
 
 export interface Resource {
   Type: string;
@@ -40,13 +44,54 @@ export async function packagedTemplate(
 ): Promise<Template> {
   const stamp = `${sourcesStamp()} ${JSON.stringify(env)}`;
   const file = join(PACKAGE_DIR, 'cloudformation-template-update-stack.json');
-  if (!existsSync(STAMP) || readFileSync(STAMP, 'utf8') !== stamp || !existsSync(file)) {
+  await holdingLock(async () => {
+    if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp && existsSync(file)) return;
     rmSync(PACKAGE_DIR, { recursive: true, force: true });
     mkdirSync(PACKAGE_DIR, { recursive: true });
     await packageStage('localstack', env);
     writeFileSync(STAMP, stamp);
-  }
+  });
   return JSON.parse(readFileSync(file, 'utf8')) as Template;
+}
+
+/**
+ * Runs `work` while no other process does (mkdir is atomic: whoever makes the directory holds it); a
+ * lock whose holder has exited (a run stopped with Ctrl-C) is taken over.
+ */
+async function holdingLock(work: () => Promise<void>): Promise<void> {
+  mkdirSync(dirname(LOCK), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      break;
+    } catch {
+      if (!holderAlive()) rmSync(LOCK, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    await work();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+/** Whether the lock's holder still runs (a lock made in the last seconds, its pid not written yet, counts as held). */
+function holderAlive(): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+  } catch {
+    const made = statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs;
+    return made !== undefined && Date.now() - made < 10_000;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function packageStage(stage: string, env: Record<string, string>): Promise<void> {
