@@ -18,7 +18,7 @@ function applyChanges(
   return byId;
 }
 
-describe('GET /changes', () => {
+describe('GET /changes', { concurrency: true }, () => {
   test('lists the added, updated and removed services since a revision; applied to that view they give the current one', async () => {
     const api = queryRoutes();
     await registryWith(
