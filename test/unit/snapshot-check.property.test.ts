@@ -304,6 +304,11 @@ describe('the snapshot fast path', () => {
     const a = (length: number) => 'a'.repeat(length);
     // Each edit sets one field to a value of the given length (or count); the schema's limit is where
     // it stops accepting, and the fast path must never accept past it.
+    const onEndpoint =
+      (key: string) =>
+      (s: Service, n: number): void => {
+        s.endpoints[0] = { ...s.endpoints[0], [key]: a(n) } as Service['endpoints'][0];
+      };
     const edits: [string, (service: Service, n: number) => void][] = [
       [
         'port name',
@@ -311,24 +316,9 @@ describe('the snapshot fast path', () => {
           s.ports[0] = { ...s.ports[0], name: a(n) } as Service['ports'][0];
         },
       ],
-      [
-        'endpoint port name',
-        (s, n) => {
-          s.endpoints[0] = { ...s.endpoints[0], portName: a(n) } as Service['endpoints'][0];
-        },
-      ],
-      [
-        'endpoint locality',
-        (s, n) => {
-          s.endpoints[0] = { ...s.endpoints[0], locality: a(n) } as Service['endpoints'][0];
-        },
-      ],
-      [
-        'endpoint service account',
-        (s, n) => {
-          s.endpoints[0] = { ...s.endpoints[0], serviceAccount: a(n) } as Service['endpoints'][0];
-        },
-      ],
+      ['endpoint port name', onEndpoint('portName')],
+      ['endpoint locality', onEndpoint('locality')],
+      ['endpoint service account', onEndpoint('serviceAccount')],
       [
         'service account',
         (s, n) => {
