@@ -43,6 +43,7 @@ async function buildWith(esbuild) {
   mkdirSync(cache, { recursive: true });
   // A name of its own, then a rename: several CLIs started at once each build and none reads a half file.
   const temporary = `${bundle}.${process.pid}.tmp`;
+  const startedAt = Date.now();
   const { metafile } = await esbuild.build({
     absWorkingDir: root,
     entryPoints: ['cli/main.ts'],
@@ -65,6 +66,9 @@ async function buildWith(esbuild) {
     ]),
   );
   renameSync(temporary, bundle);
+  // A source saved while esbuild read it may be in the bundle as it was before: left stale, it is
+  // bundled again on the next run.
+  if (Object.values(inputs).some((mtime) => mtime >= startedAt)) return;
   writeFileSync(`${inputsFile}.${process.pid}.tmp`, JSON.stringify(inputs));
   renameSync(`${inputsFile}.${process.pid}.tmp`, inputsFile);
 }
