@@ -83,19 +83,24 @@ describe('nesting limit', () => {
 describe('parsing', () => {
   test('a body is parsed exactly once', () => {
     const original = JSON.parse;
-    let calls = 0;
+    const parsed: string[] = [];
     JSON.parse = ((...args: Parameters<typeof JSON.parse>) => {
-      calls++;
+      parsed.push(args[0]);
       return original(...args);
     }) as typeof JSON.parse;
+    const bodies = [
+      JSON.stringify({ services: [{ hostname: 'a.example.com', labels: { 'a\\"b': 'x' } }] }),
+      '{"a":1,"a":2}',
+      '{"b":{"a\\u0022":1,"a\\"":2}}',
+    ];
     try {
-      decode(JSON.stringify({ services: [{ hostname: 'a.example.com', labels: { 'a\\"b': 'x' } }] }));
-      decode('{"a":1,"a":2}');
+      for (const body of bodies) decode(body);
     } finally {
       JSON.parse = original;
     }
-    // The escaped key is decoded by the scan with one JSON.parse of that key only.
-    assert.equal(calls, 3);
+    // Besides each body once, only the escaped key of the body refused for it (the scan that names a
+    // duplicate decodes escaped keys one by one; a body without one is never scanned for it).
+    assert.deepEqual(parsed, [...bodies, '"a\\u0022"', '"a\\""']);
   });
 
   test('a __proto__ key is an ordinary own property, not MalformedJson, and sets no prototype', () => {
@@ -190,6 +195,38 @@ describe('duplicate keys', () => {
         assert.deepEqual(scanJson(text).duplicate, referenceDuplicate(value, ''), text);
       }),
       { numRuns: 1000, seed: FUZZ_SEED },
+    );
+  });
+
+  test('are refused by the parse exactly when the reference finds one, and never otherwise', () => {
+    // parseJson compares the keys in the text with the parsed value's and scans only on a difference.
+    const keyArb = fc.constantFrom('a', 'b', 'é', 'a"b', 'a\\', '', '__proto__', '𝒳');
+    const { tree } = fc.letrec<{ tree: Tree }>((recurse) => ({
+      tree: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.oneof(fc.integer(), fc.string({ maxLength: 5 }), fc.constant(':'), fc.constant(null)),
+        fc.array(recurse('tree'), { maxLength: 4 }).map((items) => new Arr(items)),
+        fc
+          .array(fc.tuple(keyArb, fc.boolean(), recurse('tree')), { maxLength: 4 })
+          .map(
+            (entries) =>
+              new Obj(entries.map(([key, escaped, value]) => [escaped ? escapedSpelling(key) : key, value])),
+          ),
+      ),
+    }));
+    fc.assert(
+      fc.property(tree, fc.boolean(), (value, spaced) => {
+        const text = serialize(value, spaced ? ' \n ' : '');
+        const expected = referenceDuplicate(value, '');
+        let code: string | undefined;
+        try {
+          assert.deepEqual(parseJson(text), JSON.parse(text));
+        } catch (error) {
+          code = (error as ApiError).code;
+        }
+        assert.equal(code, expected ? 'DuplicateKey' : undefined, text);
+      }),
+      { numRuns: 2000, seed: FUZZ_SEED },
     );
   });
 
