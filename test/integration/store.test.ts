@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Service } from '#lib/types.ts';
 import { decodeEntries, revisionItems, toMeta, toStoredView } from '#store/dynamodb/history.ts';
 import { DynamoRegistryStore } from '#store/dynamodb/index.ts';
@@ -34,7 +35,7 @@ const services = (count: number, tag: string, withEndpoints = 0): Service[] =>
           endpoints: Array.from({ length: withEndpoints }, (_, e) => ({
             address: `10.1.${e}.${i & 255}`,
             port: 8080,
-            // Random pod ids, as real clusters have: they keep gzip honest.
+            // Random pod ids, as real clusters have: they keep the compression honest.
             labels: { app: `svc-${i}`, pod: `svc-${i}-${randomBytes(9).toString('hex')}` },
           })),
         }
@@ -67,6 +68,35 @@ describe('snapshots on DynamoDB', () => {
     assert.ok(json > 400 * 1024 * 4);
     assert.ok(chunks.length > 1, 'expected several chunks');
     assert.deepEqual(loaded.get(id), big);
+  });
+
+  test('a snapshot an earlier version stored as gzip (an id without the codec suffix) reads back whole', async () => {
+    // Prepare: a brotli snapshot's chunks, replaced by one gzip chunk each, as that version wrote them
+    await store.putRegistry('old', { clusterId: 'c1' });
+    const stored = services(300, 'g1', 2);
+    await store.putSnapshot('old', stored);
+    const id = (await store.getRegistry('old'))?.snapshot?.id ?? assert.fail('no snapshot');
+    assert.match(id, /\.br$/);
+    const uuid = uuidOf(id);
+    for (const [sk, value] of [
+      ['S#0000', stored.map(({ endpoints: _endpoints, ...service }) => service)],
+      ['E#0000', stored.map((service) => service.endpoints ?? null)],
+    ] as const) {
+      await table.documents.send(
+        new PutCommand({
+          TableName: table.name,
+          Item: { pk: `SNAPSHOT#${uuid}`, sk, data: gzipSync(JSON.stringify(value)) },
+        }),
+      );
+    }
+
+    // Act
+    const loaded = await store.loadSnapshots([`${uuid}.1.1`], { endpoints: true });
+    const bare = await store.loadSnapshots([`${uuid}.1.1`]);
+
+    // Assess
+    assert.deepEqual(loaded.get(`${uuid}.1.1`), stored);
+    assert.equal(bare.get(`${uuid}.1.1`)?.length, 300);
   });
 
   test('without endpoints, a load reads at most half the bytes of the whole snapshot', async () => {

@@ -1,38 +1,47 @@
 /**
- * inflateJson reads the store's gzipped JSON as JSON.parse(gunzip(bytes).toString('utf8')) would,
- * whatever the text holds and whatever the gzip trailer says the inflated size is.
+ * inflateJson reads the store's compressed JSON, brotli or (snapshots written before) gzip, as
+ * JSON.parse of the decompressed bytes' UTF-8 would, whatever the text holds and whatever the gzip
+ * trailer says the inflated size is.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { inflateJson } from '#store/dynamodb/inflate.ts';
+import type { ChunkCodec } from '#store/dynamodb/keys.ts';
+
+const codecs: [ChunkCodec, (text: string) => Uint8Array][] = [
+  ['br', (text) => brotliCompressSync(text)],
+  ['gzip', (text) => gzipSync(text)],
+];
 
 describe('inflateJson', () => {
-  test('gives back any JSON value, non-ASCII text included', () => {
-    fc.assert(
-      fc.property(fc.jsonValue(), (value) => {
-        // Prepare
-        const packed = gzipSync(JSON.stringify(value));
-        // Act
-        const inflated = inflateJson(packed);
-        // Assess
-        assert.deepEqual(inflated, JSON.parse(JSON.stringify(value)));
-      }),
-    );
-  });
+  for (const [codec, compress] of codecs) {
+    test(`gives back any JSON value, non-ASCII text included (${codec})`, () => {
+      fc.assert(
+        fc.property(fc.jsonValue(), (value) => {
+          // Prepare
+          const packed = compress(JSON.stringify(value));
+          // Act
+          const inflated = inflateJson(packed, codec);
+          // Assess
+          assert.deepEqual(inflated, JSON.parse(JSON.stringify(value)));
+        }),
+      );
+    });
 
-  test('reads a value larger than zlib output chunks, and text beyond the Latin-1 range', () => {
-    // Prepare
-    const value = Array.from({ length: 5_000 }, (_, i) => ({
-      hostname: `svc-${i}.example`,
-      label: 'ünïcødé ✓',
-    }));
-    // Act
-    const inflated = inflateJson(gzipSync(JSON.stringify(value)));
-    // Assess
-    assert.deepEqual(inflated, value);
-  });
+    test(`reads a value larger than zlib output chunks, and text beyond the Latin-1 range (${codec})`, () => {
+      // Prepare
+      const value = Array.from({ length: 5_000 }, (_, i) => ({
+        hostname: `svc-${i}.example`,
+        label: 'ünïcødé ✓',
+      }));
+      // Act
+      const inflated = inflateJson(compress(JSON.stringify(value)), codec);
+      // Assess
+      assert.deepEqual(inflated, value);
+    });
+  }
 
   test('refuses bytes whose trailer states the wrong size, as gunzip does, rather than cut the text', () => {
     // Prepare: the size field (the last four bytes) says 1 byte
@@ -40,6 +49,6 @@ describe('inflateJson', () => {
     packed.writeUInt32LE(1, packed.length - 4);
     // Act, Assess
     assert.throws(() => gunzipSync(packed));
-    assert.throws(() => inflateJson(packed));
+    assert.throws(() => inflateJson(packed, 'gzip'));
   });
 });

@@ -34,22 +34,32 @@ export const registryKey = (name: string): Key => ({ pk: REGISTRY_PARTITION, sk:
 
 export type ChunkPart = 'S' | 'E';
 
+/** How a snapshot's chunk sets are compressed: brotli, or gzip for snapshots written before brotli. */
+export type ChunkCodec = 'br' | 'gzip';
+
 export interface SnapshotLayout {
   uuid: string;
   serviceChunks: number;
   endpointChunks: number;
+  codec: ChunkCodec;
 }
 
+/** `uuid.S.E.br`; an id without the suffix (`uuid.S.E`) is a gzip snapshot of an earlier version. */
 export const snapshotId = (layout: SnapshotLayout): string =>
-  `${layout.uuid}.${layout.serviceChunks}.${layout.endpointChunks}`;
+  `${layout.uuid}.${layout.serviceChunks}.${layout.endpointChunks}${layout.codec === 'br' ? '.br' : ''}`;
 
-const SNAPSHOT_ID = /^([0-9a-f-]{36})\.(\d{1,4})\.(\d{1,4})$/;
+const SNAPSHOT_ID = /^([0-9a-f-]{36})\.(\d{1,4})\.(\d{1,4})(\.br)?$/;
 
 /** The layout an id encodes; null for an id this store did not make. */
 export function parseSnapshotId(id: string): SnapshotLayout | null {
   const match = SNAPSHOT_ID.exec(id);
   if (!match) return null;
-  return { uuid: match[1] as string, serviceChunks: Number(match[2]), endpointChunks: Number(match[3]) };
+  return {
+    uuid: match[1] as string,
+    serviceChunks: Number(match[2]),
+    endpointChunks: Number(match[3]),
+    codec: match[4] === undefined ? 'gzip' : 'br',
+  };
 }
 
 export const chunkKey = (uuid: string, part: ChunkPart, index: number): Key => ({

@@ -1,5 +1,6 @@
 /**
- * Snapshots: immutable, gzipped, cut into chunks that each fit one item, in a partition of their own.
+ * Snapshots: immutable, compressed (brotli; gzip before), cut into chunks that each fit one item, in a
+ * partition of their own.
  * Services without their endpoints and the endpoints are two chunk sets, so the services view reads
  * and inflates only the first.
  *
@@ -12,7 +13,7 @@
  * told by its pending marker: gone means applied.
  */
 import { randomUUID } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants } from 'node:zlib';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { logger } from '#http/logger.ts';
 import type { Endpoint, Service } from '#lib/types.ts';
@@ -62,12 +63,27 @@ function cut(packed: Uint8Array, chunkBytes: number): Uint8Array[] {
   return chunks;
 }
 
+/**
+ * Brotli at quality 3 rather than gzip's default 6: on 5,000 services with 3 endpoints each it made
+ * 22% fewer bytes (fewer capacity units to write and read) in about half the time, and decodes faster
+ * (bench/dynamodb.bench.ts; quality 4 was slower and, on the endpoints, larger).
+ */
+function compress(text: string): Uint8Array {
+  return brotliCompressSync(text, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: 3,
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_SIZE_HINT]: text.length,
+    },
+  });
+}
+
 export function encodeSnapshot(services: readonly Service[], chunkBytes = CHUNK_BYTES): EncodedSnapshot {
   const bare = services.map(({ endpoints: _endpoints, ...service }) => service);
   const endpoints = services.map((service) => service.endpoints ?? null);
-  const packedServices = gzipSync(JSON.stringify(bare));
+  const packedServices = compress(JSON.stringify(bare));
   const packedEndpoints = endpoints.some((list) => list !== null)
-    ? gzipSync(JSON.stringify(endpoints))
+    ? compress(JSON.stringify(endpoints))
     : new Uint8Array();
   const serviceChunks = cut(packedServices, chunkBytes);
   const endpointChunks = cut(packedEndpoints, chunkBytes);
@@ -76,6 +92,7 @@ export function encodeSnapshot(services: readonly Service[], chunkBytes = CHUNK_
       uuid: randomUUID(),
       serviceChunks: serviceChunks.length,
       endpointChunks: endpointChunks.length,
+      codec: 'br',
     },
     services: serviceChunks,
     endpoints: endpointChunks,
@@ -203,9 +220,9 @@ export async function loadSnapshots(
         logger.warn('snapshot chunks missing, left out of the view', { snapshotId: id });
         continue;
       }
-      const services = inflateJson(packedServices) as Service[];
+      const services = inflateJson(packedServices, layout.codec) as Service[];
       if (options.endpoints && layout.endpointChunks > 0) {
-        const endpoints = inflateJson(packedEndpoints) as (Endpoint[] | null)[];
+        const endpoints = inflateJson(packedEndpoints, layout.codec) as (Endpoint[] | null)[];
         services.forEach((service, i) => {
           const list = endpoints[i];
           if (list) service.endpoints = list;
