@@ -123,7 +123,8 @@ const SMALL_OBJECT_KEYS = 16;
 /**
  * One pass over `text`, strings skipped with `indexOf`: whether it nests deeper than `maxDepth` (the
  * same answer as `scanJson`'s, for any text), and how many colons stand outside strings, which in JSON
- * is the number of keys.
+ * is the number of keys. A loop of its own rather than `scanJson`'s with a flag or a callback: this one
+ * runs on every body, that one only on a refusal, and either would cost a check per character here.
  */
 export function measureJson(text: string, maxDepth = MAX_JSON_DEPTH): { tooDeep: boolean; keys: number } {
   let depth = -1;
