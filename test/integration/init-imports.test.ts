@@ -1,6 +1,7 @@
 /**
  * What each HTTP function evaluates at its cold start: the modules its handler reaches through static
- * imports (esbuild keeps dynamically imported ones in the bundle but evaluates them on first use).
+ * imports (dynamically imported ones are evaluated on first use; with serverless.yml's code splitting
+ * they are chunks of their own, not read at init either: bench/cold-init.bench.ts counts them).
  * zod is only for the routes that validate a body on every request (and the API description, built
  * from the schemas); the SSM client only once a token has to be read from SSM.
  */
