@@ -126,7 +126,7 @@ const SMALL_OBJECT_KEYS = 16;
  * is the number of keys. A loop of its own rather than `scanJson`'s with a flag or a callback: this one
  * runs on every body, that one only on a refusal, and either would cost a check per character here.
  */
-export function measureJson(text: string, maxDepth = MAX_JSON_DEPTH): { tooDeep: boolean; keys: number } {
+function measureJson(text: string, maxDepth = MAX_JSON_DEPTH): { tooDeep: boolean; keys: number } {
   let depth = -1;
   let keys = 0;
   const length = text.length;
