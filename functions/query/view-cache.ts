@@ -12,7 +12,7 @@
 import { MetricUnit, metrics } from '#http/metrics.ts';
 import type { RegistryStatusEntry } from '#lib/api-types.ts';
 import { type RegistryStatus, statusOf } from '#lib/freshness.ts';
-import type { RegistryViewEntry } from '#lib/registry.ts';
+import type { RegistryViewEntry, ViewState } from '#lib/registry.ts';
 import type { Aggregate, RegistrySnapshot, Service } from '#lib/types.ts';
 import { RevisionNotFoundError } from '#store/errors.ts';
 import type { RegistryStore } from '#store/port.ts';
@@ -59,6 +59,12 @@ export class ViewCache {
   }
 
   async current(variant: Variant = 'all'): Promise<View> {
+    if (this.views.size === 0) {
+      // Nothing built yet (a cold start): the current state's one read carries its epoch and revision,
+      // so the gate's read would only add a round trip before it.
+      const state = await this.store.viewState();
+      return this.build(state.epoch, state.revision, variant, true, state);
+    }
     const head = await this.store.currentRevision();
     return this.build(head.epoch, head.revision, variant, true);
   }
@@ -95,7 +101,14 @@ export class ViewCache {
   }
 
   /** The view at `revision` when the epoch is already known (the caller read the head). */
-  async build(epoch: string, revision: number, variant: Variant, isCurrent: boolean): Promise<View> {
+  async build(
+    epoch: string,
+    revision: number,
+    variant: Variant,
+    isCurrent: boolean,
+    /** The state of that revision, when the caller has read it already. */
+    known?: ViewState,
+  ): Promise<View> {
     const key = `${epoch}:${revision}:${variant}`;
     const cached = this.views.get(key);
     if (cached) {
@@ -107,7 +120,7 @@ export class ViewCache {
     const other = this.views.get(`${epoch}:${revision}:${variant === 'all' ? 'fresh' : 'all'}`);
     // The current state is one read without a revision (a past one is one read of its history item);
     // should the revision move in between, the view is the newer state's, consistent in itself.
-    const state = other ? other.state : await this.store.viewState(isCurrent ? undefined : revision);
+    const state = known ?? other?.state ?? (await this.store.viewState(isCurrent ? undefined : revision));
     await this.decode(state.registries);
     const merged = this.merge(state.registries, variant, isCurrent);
     const view = new View(

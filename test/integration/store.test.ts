@@ -285,7 +285,7 @@ describe('history on DynamoDB', () => {
 });
 
 describe('the merged view on DynamoDB', () => {
-  test('a warm query when nothing changed costs one request, of the meta item only', async () => {
+  test('a cold query costs two requests; a warm one when nothing changed, one, of the meta item only', async () => {
     await store.putRegistry('c1', { clusterId: 'cluster-1' });
     await store.putRegistry('c2', {
       clusterId: 'cluster-2',
@@ -294,7 +294,13 @@ describe('the merged view on DynamoDB', () => {
     await store.putSnapshot('c1', services(50, 'a'));
     await store.putSnapshot('c2', services(50, 'b'));
     const view = new MergedViewCache(store);
-    const cold = await view.current();
+    const { result: cold, requests: coldRequests } = await requestsOf(() => view.current());
+    assert.equal(
+      coldRequests,
+      2,
+      'a cold query: the view item (it carries the revision) and one BatchGetItem',
+    );
+    assert.equal(JSON.parse(cold.json).revision, (await store.currentRevision()).revision);
     const { result: warm, requests } = await requestsOf(() => view.current());
     assert.equal(requests, 1);
     assert.equal(warm, cold);
