@@ -48,8 +48,12 @@ interface RegistryState {
   error: string | undefined;
   /** Unclustered registries: their entries, in list order. */
   entries: MergedService[];
-  /** Clustered registries: each hostname's index (or indices) in the list, in first-appearance order. */
-  positions: Map<string, number | number[]>;
+  /**
+   * Clustered registries: each hostname's index (or indices) in the list, in first-appearance order.
+   * Undefined until first needed (positionsIn): the first build does not use them, and recording
+   * 50,000 of them cost a cold read about a third of its merge.
+   */
+  positions: Map<string, number | number[]> | undefined;
   /** Clustered registries: per hostname, the conflicts of each of its sightings; only non-empty ones. */
   conflicts: Map<string, Conflict[][]>;
   /** The slots this registry sighted first, in list order; rebuilt when cleared. */
@@ -177,7 +181,7 @@ export class IncrementalMerge {
    * the holder lists in step, and adds to `affected` every hostname whose slot may differ.
    */
   #apply(state: RegistryState, snapshot: RegistrySnapshot | undefined, affected: Set<string>): void {
-    const before = state.positions;
+    const before = positionsIn(state);
     const beforeList = state.services;
     const beforeClusterId = state.clusterId;
 
@@ -238,7 +242,7 @@ export class IncrementalMerge {
     const scratch: Conflict[] = [];
     for (const holder of host.holders) {
       const list = holder.services as readonly Service[];
-      const where = holder.positions.get(hostname) as number | number[];
+      const where = positionsIn(holder).get(hostname) as number | number[];
       const trackOwners = shared.has(holder.clusterId);
       // Most registries list a hostname once: no index array is built for them.
       const count = typeof where === 'number' ? 1 : where.length;
@@ -284,7 +288,7 @@ export class IncrementalMerge {
         continue;
       }
       for (const entry of state.entries) services.push(entry);
-      if (state.positions.size === 0) continue;
+      if (state.clusterId === '' || state.services === undefined || state.services.length === 0) continue;
       state.keptSegment ??= this.#keptSegmentOf(state);
       for (const host of state.keptSegment) services.push(host.merged as MergedService);
       state.conflictSegment ??= conflictSegmentOf(state);
@@ -295,7 +299,7 @@ export class IncrementalMerge {
 
   #keptSegmentOf(state: RegistryState): Host[] {
     const segment: Host[] = [];
-    for (const hostname of state.positions.keys()) {
+    for (const hostname of positionsIn(state).keys()) {
       const host = this.#hosts.get(hostname);
       if (host?.owner === state) segment.push(host);
     }
@@ -305,7 +309,7 @@ export class IncrementalMerge {
 
 /**
  * #build's walk of one clustered registry: each sighting through the merge's rules, with its
- * position, its holder and its conflicts recorded. A function of its own, called per registry, so
+ * holder and its conflicts recorded (its position only when first needed). A function of its own, called per registry, so
  * that the JIT optimises it with every registry's feedback instead of deoptimising one long loop.
  */
 function sightAll(
@@ -316,20 +320,12 @@ function sightAll(
   into: { kept: Host[]; own: Conflict[]; services: MergedService[] },
 ): void {
   const { kept, own, services } = into;
-  const positions = state.positions;
+  state.positions = undefined;
+  // A hostname's later sightings in this same list (rare): their ordinals, for per-sighting conflicts.
+  let repeats: Map<string, number> | undefined;
   for (let index = 0; index < list.length; index++) {
     const service = list[index] as Service;
     const hostname = service.hostname;
-    const known = positions.get(hostname);
-    let ordinal = 0;
-    if (known === undefined) positions.set(hostname, index);
-    else if (typeof known === 'number') {
-      positions.set(hostname, [known, index]);
-      ordinal = 1;
-    } else {
-      ordinal = known.length;
-      known.push(index);
-    }
     const address = service.address ?? '';
     const found = slots.get(hostname);
     if (found === undefined) {
@@ -341,7 +337,14 @@ function sightAll(
       continue;
     }
     const [host, slot] = found;
-    if (ordinal === 0) host.holders.push(state);
+    // Registries are walked in order, so this list sighted the hostname before exactly when it is the last holder.
+    let ordinal = 0;
+    if (host.holders[host.holders.length - 1] !== state) host.holders.push(state);
+    else {
+      repeats ??= new Map();
+      ordinal = (repeats.get(hostname) ?? 0) + 1;
+      repeats.set(hostname, ordinal);
+    }
     const start = own.length;
     laterSighting(slot, service, state.name, state.clusterId, address, trackOwners, own);
     if (own.length === start) continue;
@@ -378,6 +381,15 @@ function sameContribution(state: RegistryState, snapshot: RegistrySnapshot): boo
     state.error === snapshot.error &&
     state.clusterId === (snapshot.registry.clusterId ?? '')
   );
+}
+
+/** A clustered registry's positions, recorded on first use from its list. */
+function positionsIn(state: RegistryState): Map<string, number | number[]> {
+  if (state.positions === undefined) {
+    const list = state.error === undefined && state.clusterId !== '' ? state.services : undefined;
+    state.positions = list === undefined ? new Map() : positionsOf(list);
+  }
+  return state.positions;
 }
 
 /** Each hostname's index in the list; an array only for hostnames listed more than once. */
@@ -435,7 +447,7 @@ function sameMergeInput(a: Service, b: Service): boolean {
 function conflictSegmentOf(state: RegistryState): Conflict[] {
   const atIndex: [number, Conflict[]][] = [];
   for (const [hostname, perSighting] of state.conflicts) {
-    const where = state.positions.get(hostname) as number | number[];
+    const where = positionsIn(state).get(hostname) as number | number[];
     const indices = typeof where === 'number' ? [where] : where;
     for (const [ordinal, found] of perSighting.entries()) {
       if (found.length > 0) atIndex.push([indices[ordinal] as number, found]);
