@@ -54,6 +54,8 @@ interface RegistryState {
    * 50,000 of them cost a cold read about a third of its merge.
    */
   positions: Map<string, number | number[]> | undefined;
+  /** Hostnames looked for in the list by a scan while `positions` was not recorded (whereIn). */
+  scans: number;
   /** Clustered registries: per hostname, the conflicts of each of its sightings; only non-empty ones. */
   conflicts: Map<string, Conflict[][]>;
   /** The slots this registry sighted first, in list order; rebuilt when cleared. */
@@ -242,7 +244,7 @@ export class IncrementalMerge {
     const scratch: Conflict[] = [];
     for (const holder of host.holders) {
       const list = holder.services as readonly Service[];
-      const where = positionsIn(holder).get(hostname) as number | number[];
+      const where = whereIn(holder, hostname);
       const trackOwners = shared.has(holder.clusterId);
       // Most registries list a hostname once: no index array is built for them.
       const count = typeof where === 'number' ? 1 : where.length;
@@ -368,6 +370,7 @@ function emptyState(name: string): RegistryState {
     error: undefined,
     entries: [],
     positions: new Map(),
+    scans: 0,
     conflicts: new Map(),
     keptSegment: undefined,
     conflictSegment: undefined,
@@ -381,6 +384,31 @@ function sameContribution(state: RegistryState, snapshot: RegistrySnapshot): boo
     state.error === snapshot.error &&
     state.clusterId === (snapshot.registry.clusterId ?? '')
   );
+}
+
+/**
+ * Scans of a list, for a registry whose positions are not recorded, before they are: a scan compares
+ * hostnames (their hashes are known, so most compare at once), about a tenth of what recording one
+ * position costs. The first re-merge after a cold build, which looks for one hostname in each of its
+ * holders, then records no positions but the changed registry's.
+ */
+const SCANS_BEFORE_RECORDING = 8;
+
+/** Where a holder lists a hostname: an index, or the indices when it lists it more than once. */
+function whereIn(state: RegistryState, hostname: string): number | number[] {
+  if (state.positions !== undefined || state.scans >= SCANS_BEFORE_RECORDING) {
+    return positionsIn(state).get(hostname) as number | number[];
+  }
+  state.scans++;
+  const list = state.services as readonly Service[];
+  let found: number | number[] = -1;
+  for (let index = 0; index < list.length; index++) {
+    if ((list[index] as Service).hostname !== hostname) continue;
+    if (found === -1) found = index;
+    else if (typeof found === 'number') found = [found, index];
+    else found.push(index);
+  }
+  return found;
 }
 
 /** A clustered registry's positions, recorded on first use from its list. */
