@@ -58,8 +58,8 @@ row(
   `incremental re-merge after ${fleet}, all 2,000 changed, vs full build`,
   ratio(alternating([repush(1, 1), repush(2, 1)])),
 );
-// The first re-merge after a cold build also records where the changed registry lists its hostnames,
-// which the build leaves for later (it is on every cold read's path).
+// The first re-merge after a cold build also finds where the registries list the changed hostnames,
+// which the build does not record (it is on every cold read's path).
 let built = new IncrementalMerge();
 const onePushed = repush(1, Number.MAX_SAFE_INTEGER);
 const firstMs = await bestOfAsync(
