@@ -26,11 +26,12 @@ function decode(
   body: string | undefined,
   headers: Record<string, string> = { 'content-type': 'application/json' },
   isBase64Encoded = false,
+  maxBytes = LIMIT,
 ) {
   const event = { headers: { ...headers }, isBase64Encoded, ...(body === undefined ? {} : { body }) };
   const started = performance.now();
   try {
-    jsonBody({ maxBytes: LIMIT }).before?.({ event } as never);
+    jsonBody({ maxBytes }).before?.({ event } as never);
     return { body: (event as { body?: unknown }).body, ms: performance.now() - started };
   } catch (error) {
     assert.ok(error instanceof ApiError, String(error));
@@ -40,6 +41,23 @@ function decode(
 
 const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 const nestedObjects = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+describe('size limit', () => {
+  const JSON_TYPE = { 'content-type': 'application/json' };
+  test('a text body counts in UTF-8 bytes, not characters', () => {
+    // 10 characters, 18 bytes: "é" is two bytes, "€" three.
+    const body = '"éé€€€aaa"';
+    assert.equal(Buffer.byteLength(body), 18);
+    assert.equal(decode(body, JSON_TYPE, false, 30).body, 'éé€€€aaa');
+    assert.equal(decode(body, JSON_TYPE, false, 18).body, 'éé€€€aaa');
+    assert.equal(decode(body, JSON_TYPE, false, 17).error?.code, 'PayloadTooLarge');
+    assert.equal(decode(body, JSON_TYPE, false, 10).error?.code, 'PayloadTooLarge');
+  });
+  test('an ASCII body of exactly the limit passes, one byte more does not', () => {
+    assert.equal(decode('"abcdefgh"', JSON_TYPE, false, 10).body, 'abcdefgh');
+    assert.equal(decode('"abcdefghi"', JSON_TYPE, false, 10).error?.code, 'PayloadTooLarge');
+  });
+});
 
 describe('nesting limit', () => {
   test(`nesting of exactly ${MAX_JSON_DEPTH} levels is parsed`, () => {
