@@ -1,7 +1,8 @@
 /**
  * The merged view as the query functions serve it, cached per function instance.
  *
- * Every request first reads the current revision (one small item). When it has not moved, nothing
+ * Every request first reads the current revision (one small item); only a cold start, with nothing
+ * to compare it with, reads the current view state straight away. When it has not moved, nothing
  * else is read and the cached view, its JSON and its compressed bytes are served as they are. When it
  * moved: the view state of the new revision, then only the snapshots not decoded yet (without their
  * endpoints). Decoded snapshots are immutable and kept by id for the retained views; the merge is keyed
