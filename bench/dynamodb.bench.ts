@@ -15,7 +15,7 @@
 // First: the environment the handler modules read when they load.
 import './handler-env.ts';
 import { randomBytes } from 'node:crypto';
-import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { parseJson } from '#http/body.ts';
 import { startDynamoDbLocal } from '#infra/dynamodb-local.ts';
@@ -195,9 +195,13 @@ async function coldRead({ table, store, reading, reset }: MeteredTable): Promise
       if (!layout) continue;
       const chunks = chunkKeys(layout, ['S']).map((key) => data.get(`${key.pk}|${key.sk}`) as Uint8Array);
       const packed = Buffer.concat(chunks);
-      const text = (layout.codec === 'br' ? brotliDecompressSync(packed) : gunzipSync(packed)).toString(
-        'utf8',
-      );
+      const inflated =
+        layout.codec === 'zstd'
+          ? zstdDecompressSync(packed)
+          : layout.codec === 'br'
+            ? brotliDecompressSync(packed)
+            : gunzipSync(packed);
+      const text = inflated.toString('utf8');
       parsed += (JSON.parse(text) as unknown[]).length;
     }
     if (parsed !== REGISTRIES * SERVICES) throw new Error(`the floor parsed ${parsed} services`);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Service } from '#lib/types.ts';
@@ -70,34 +70,40 @@ describe('snapshots on DynamoDB', () => {
     assert.deepEqual(loaded.get(id), big);
   });
 
-  test('a snapshot an earlier version stored as gzip (an id without the codec suffix) reads back whole', async () => {
-    // Prepare: a brotli snapshot's chunks, replaced by one gzip chunk each, as that version wrote them
-    await store.putRegistry('old', { clusterId: 'c1' });
-    const stored = services(300, 'g1', 2);
-    await store.putSnapshot('old', stored);
-    const id = (await store.getRegistry('old'))?.snapshot?.id ?? assert.fail('no snapshot');
-    assert.match(id, /\.br$/);
-    const uuid = uuidOf(id);
-    for (const [sk, value] of [
-      ['S#0000', stored.map(({ endpoints: _endpoints, ...service }) => service)],
-      ['E#0000', stored.map((service) => service.endpoints ?? null)],
-    ] as const) {
-      await table.documents.send(
-        new PutCommand({
-          TableName: table.name,
-          Item: { pk: `SNAPSHOT#${uuid}`, sk, data: gzipSync(JSON.stringify(value)) },
-        }),
-      );
-    }
+  for (const [codec, suffix, compress] of [
+    ['gzip', '', (text: string) => gzipSync(text)],
+    ['brotli', '.br', (text: string) => brotliCompressSync(text)],
+  ] as const) {
+    test(`a snapshot an earlier version stored as ${codec} (id suffix "${suffix}") reads back whole`, async () => {
+      // Prepare: a zstd snapshot's chunks, replaced by one chunk each as that version wrote them
+      await store.putRegistry('old', { clusterId: 'c1' });
+      const stored = services(300, 'g1', 2);
+      await store.putSnapshot('old', stored);
+      const id = (await store.getRegistry('old'))?.snapshot?.id ?? assert.fail('no snapshot');
+      assert.match(id, /\.zst$/);
+      const uuid = uuidOf(id);
+      for (const [sk, value] of [
+        ['S#0000', stored.map(({ endpoints: _endpoints, ...service }) => service)],
+        ['E#0000', stored.map((service) => service.endpoints ?? null)],
+      ] as const) {
+        await table.documents.send(
+          new PutCommand({
+            TableName: table.name,
+            Item: { pk: `SNAPSHOT#${uuid}`, sk, data: compress(JSON.stringify(value)) },
+          }),
+        );
+      }
+      const oldId = `${uuid}.1.1${suffix}`;
 
-    // Act
-    const loaded = await store.loadSnapshots([`${uuid}.1.1`], { endpoints: true });
-    const bare = await store.loadSnapshots([`${uuid}.1.1`]);
+      // Act
+      const loaded = await store.loadSnapshots([oldId], { endpoints: true });
+      const bare = await store.loadSnapshots([oldId]);
 
-    // Assess
-    assert.deepEqual(loaded.get(`${uuid}.1.1`), stored);
-    assert.equal(bare.get(`${uuid}.1.1`)?.length, 300);
-  });
+      // Assess
+      assert.deepEqual(loaded.get(oldId), stored);
+      assert.equal(bare.get(oldId)?.length, 300);
+    });
+  }
 
   test('without endpoints, a load reads at most half the bytes of the whole snapshot', async () => {
     await store.putRegistry('big', { clusterId: 'c1' });

@@ -1,16 +1,17 @@
 /**
- * inflateJson reads the store's compressed JSON, brotli or (snapshots written before) gzip, as
+ * inflateJson reads the store's compressed JSON, zstd or (snapshots written before) brotli or gzip, as
  * JSON.parse of the decompressed bytes' UTF-8 would, whatever the text holds and whatever the gzip
  * trailer says the inflated size is.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { brotliCompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, gunzipSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import fc from 'fast-check';
 import { inflateJson } from '#store/dynamodb/inflate.ts';
 import type { ChunkCodec } from '#store/dynamodb/keys.ts';
 
 const codecs: [ChunkCodec, (text: string) => Uint8Array][] = [
+  ['zstd', (text) => zstdCompressSync(text)],
   ['br', (text) => brotliCompressSync(text)],
   ['gzip', (text) => gzipSync(text)],
 ];

@@ -34,8 +34,8 @@ export const registryKey = (name: string): Key => ({ pk: REGISTRY_PARTITION, sk:
 
 export type ChunkPart = 'S' | 'E';
 
-/** How a snapshot's chunk sets are compressed: brotli, or gzip for snapshots written before brotli. */
-export type ChunkCodec = 'br' | 'gzip';
+/** How a snapshot's chunk sets are compressed: zstd; brotli or gzip for snapshots earlier versions wrote. */
+export type ChunkCodec = 'zstd' | 'br' | 'gzip';
 
 export interface SnapshotLayout {
   uuid: string;
@@ -44,11 +44,13 @@ export interface SnapshotLayout {
   codec: ChunkCodec;
 }
 
-/** `uuid.S.E.br`; an id without the suffix (`uuid.S.E`) is a gzip snapshot of an earlier version. */
-export const snapshotId = (layout: SnapshotLayout): string =>
-  `${layout.uuid}.${layout.serviceChunks}.${layout.endpointChunks}${layout.codec === 'br' ? '.br' : ''}`;
+const SUFFIX: Record<ChunkCodec, string> = { zstd: '.zst', br: '.br', gzip: '' };
 
-const SNAPSHOT_ID = /^([0-9a-f-]{36})\.(\d{1,4})\.(\d{1,4})(\.br)?$/;
+/** `uuid.S.E.zst`; `.br` and no suffix (`uuid.S.E`) are the brotli and gzip snapshots of earlier versions. */
+export const snapshotId = (layout: SnapshotLayout): string =>
+  `${layout.uuid}.${layout.serviceChunks}.${layout.endpointChunks}${SUFFIX[layout.codec]}`;
+
+const SNAPSHOT_ID = /^([0-9a-f-]{36})\.(\d{1,4})\.(\d{1,4})(\.br|\.zst)?$/;
 
 /** The layout an id encodes; null for an id this store did not make. */
 export function parseSnapshotId(id: string): SnapshotLayout | null {
@@ -58,7 +60,7 @@ export function parseSnapshotId(id: string): SnapshotLayout | null {
     uuid: match[1] as string,
     serviceChunks: Number(match[2]),
     endpointChunks: Number(match[3]),
-    codec: match[4] === undefined ? 'gzip' : 'br',
+    codec: match[4] === '.zst' ? 'zstd' : match[4] === '.br' ? 'br' : 'gzip',
   };
 }
 
