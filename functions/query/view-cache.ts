@@ -45,6 +45,8 @@ export class ViewCache {
   private readonly lookups = new Map<string, HostnameLookup>();
   private readonly merges = new Map<string, MergedParts>();
   private readonly currentMerge = new IncrementalMerge();
+  /** What the current merge last produced: the next one reuses its entries' JSON. */
+  private currentParts: MergedParts | undefined;
   private readonly retained: number;
 
   constructor(
@@ -216,7 +218,8 @@ export class ViewCache {
       // The current view merges incrementally; an older one merges apart so the current state stays warm.
       const aggregate = isCurrent ? this.currentMerge.update(inputs) : new IncrementalMerge().update(inputs);
       const clustered = new Set(inputs.filter((i) => i.registry.clusterId).map((i) => i.registry.name));
-      parts = new MergedParts(aggregate, clustered);
+      parts = new MergedParts(aggregate, clustered, isCurrent ? this.currentParts : undefined);
+      if (isCurrent) this.currentParts = parts;
       this.merges.set(key, parts);
     } else {
       this.merges.delete(key);

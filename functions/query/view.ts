@@ -1,8 +1,8 @@
 /**
  * One merged view (a revision, with or without stale registries) as the query routes serve it:
- * serialised once (each service's JSON kept, so pages and the whole body are joins, not new
- * serialisations), compressed once per coding, indexed by hostname, and cut into pages that fit a
- * Lambda response.
+ * serialised once (each service's JSON kept, and taken over by the next incremental merge, so pages
+ * and the whole body are joins, not new serialisations), compressed once per coding, indexed by
+ * hostname, and cut into pages that fit a Lambda response.
  */
 import type { RegistryStatusEntry } from '#lib/api-types.ts';
 import type { ViewState } from '#lib/registry.ts';
@@ -16,46 +16,71 @@ export const LAMBDA_RESPONSE_LIMIT = 6_291_456;
 /** Room for the status, the headers and the JSON envelope Lambda wraps the body in. */
 const ENVELOPE_ALLOWANCE = 8_192;
 
-/**
- * Each merged entry's JSON and its UTF-8 length, by object: the incremental merge hands unchanged
- * entries over as the same objects (never mutated), so after a push only the entries it changed are
- * serialised again.
- */
-const serialisedEntries = new WeakMap<MergedService, { json: string; bytes: number }>();
-
-function entryOf(service: MergedService): { json: string; bytes: number } {
-  let entry = serialisedEntries.get(service);
-  if (!entry) {
-    const json = JSON.stringify(service);
-    entry = { json, bytes: Buffer.byteLength(json) };
-    serialisedEntries.set(service, entry);
-  }
-  return entry;
-}
-
-const serialised = (service: MergedService): string => entryOf(service).json;
-const byteLengthOf = (service: MergedService): number => entryOf(service).bytes;
-
 /** What one merge produced, shared by every view that merged the same snapshots. */
 export class MergedParts {
   private serviceJson: string[] | undefined;
+  /** UTF-8 bytes of each service's JSON. */
+  private serviceBytes: number[] | undefined;
   private prefixBytes: number[] | undefined;
   private joinedJson: string | undefined;
   private hostnames: Map<string, MergedService> | undefined;
+  private previous: MergedParts | undefined;
 
   constructor(
     readonly aggregate: Aggregate,
     /** Registries with a clusterId, whose entries merge per hostname. */
     readonly clustered: ReadonlySet<string>,
-  ) {}
+    /**
+     * The merge this one was made from incrementally: it hands unchanged entries over as the same
+     * objects (never mutated), so their JSON is taken from it and only the changed entries are
+     * serialised. Only a merge whose JSON was built is kept, and dropped once used, so that no chain
+     * of past merges stays alive (a function that never serialises the view keeps at most one).
+     */
+    previous?: MergedParts,
+  ) {
+    this.previous = previous?.serviceJson ? previous : previous?.previous;
+  }
 
   get services(): readonly MergedService[] {
     return this.aggregate.services;
   }
 
   json(): string[] {
-    this.serviceJson ??= this.aggregate.services.map(serialised);
-    return this.serviceJson;
+    if (this.serviceJson) return this.serviceJson;
+    // Arrays by position, not a WeakMap by object: a cold view serialises every entry, and the
+    // WeakMap's entries (and the objects holding each text and size) doubled that cost in GC work.
+    const services = this.aggregate.services;
+    const json = new Array<string>(services.length);
+    const bytes = new Array<number>(services.length);
+    const before = this.previous;
+    this.previous = undefined;
+    const reused = before?.services ?? [];
+    const reusedJson = before?.serviceJson ?? [];
+    const reusedBytes = before?.serviceBytes ?? [];
+    let positions: Map<MergedService, number> | undefined;
+    for (let i = 0; i < services.length; i++) {
+      const service = services[i] as MergedService;
+      let at = -1;
+      if (before) {
+        // Mostly at the same position; past an entry added or removed, by object.
+        if (reused[i] === service) at = i;
+        else {
+          positions ??= new Map(reused.map((entry, index) => [entry, index]));
+          at = positions.get(service) ?? -1;
+        }
+      }
+      if (at >= 0) {
+        json[i] = reusedJson[at] as string;
+        bytes[i] = reusedBytes[at] as number;
+      } else {
+        const text = JSON.stringify(service);
+        json[i] = text;
+        bytes[i] = Buffer.byteLength(text);
+      }
+    }
+    this.serviceBytes = bytes;
+    this.serviceJson = json;
+    return json;
   }
 
   /** Every service's JSON joined: kept, so a view whose services did not change joins nothing again. */
@@ -67,12 +92,12 @@ export class MergedParts {
   /** prefix[n] = UTF-8 bytes of the first n services' JSON, with the commas between them. */
   prefix(): number[] {
     if (!this.prefixBytes) {
-      const json = this.json();
-      const prefix = new Array<number>(json.length + 1);
+      const count = this.json().length;
+      const bytes = this.serviceBytes as number[];
+      const prefix = new Array<number>(count + 1);
       prefix[0] = 0;
-      const services = this.aggregate.services;
-      for (let i = 0; i < json.length; i++) {
-        prefix[i + 1] = (prefix[i] as number) + byteLengthOf(services[i] as MergedService) + (i > 0 ? 1 : 0);
+      for (let i = 0; i < count; i++) {
+        prefix[i + 1] = (prefix[i] as number) + (bytes[i] as number) + (i > 0 ? 1 : 0);
       }
       this.prefixBytes = prefix;
     }
