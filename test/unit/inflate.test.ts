@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { brotliCompressSync, gunzipSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import fc from 'fast-check';
-import { inflateJson } from '#store/dynamodb/inflate.ts';
+import { inflateJson, zstdContentSize } from '#store/dynamodb/inflate.ts';
 import type { ChunkCodec } from '#store/dynamodb/keys.ts';
 
 const codecs: [ChunkCodec, (text: string) => Uint8Array][] = [
@@ -51,5 +51,28 @@ describe('inflateJson', () => {
     // Act, Assess
     assert.throws(() => gunzipSync(packed));
     assert.throws(() => inflateJson(packed, 'gzip'));
+  });
+
+  test('reads the inflated size from a zstd frame header, in each of its widths', () => {
+    // Prepare: sizes that node:zlib writes in 1, 2, 4 bytes (and 0 bytes, for an empty input)
+    for (const size of [0, 40, 255, 256, 1_000, 65_791, 65_792, 3_000_000]) {
+      const packed = zstdCompressSync('x'.repeat(size));
+      // Act, Assess
+      assert.equal(zstdContentSize(packed), size, `a ${size}-byte text`);
+    }
+    assert.equal(zstdContentSize(gzipSync('{}')), 0, 'not a zstd frame');
+    assert.equal(zstdContentSize(new Uint8Array([0x28, 0xb5])), 0, 'too short');
+  });
+
+  test('refuses a zstd frame whose header states the wrong size, rather than cut the text', () => {
+    // Prepare: a 4-byte size field (the descriptor says so), set to 10 bytes
+    const text = JSON.stringify({ services: ['a'.repeat(100_000)] });
+    const packed = Buffer.from(zstdCompressSync(text));
+    assert.equal(packed.readUInt8(4) >> 6, 2);
+    const at = 5 + ((packed.readUInt8(4) & 0x20) !== 0 ? 0 : 1);
+    packed.writeUInt32LE(10, at);
+    // Act, Assess
+    assert.equal(zstdContentSize(packed), 10);
+    assert.throws(() => inflateJson(packed, 'zstd'));
   });
 });
