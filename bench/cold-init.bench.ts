@@ -5,7 +5,8 @@
  * timed inside it from before the import to after. Best of several processes, the bundles in turn.
  * getServices is built with every other function, as a deployment builds it, so code splitting leaves
  * the SSM client (imported dynamically, once a token is read from SSM) in a chunk a cold start never
- * reads; a count row checks that none of the files read at init holds it.
+ * reads; a count row checks that none of the files read at init holds it, another that none imports
+ * node:http as ESM (patches/@middy+util*.patch says why).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -93,6 +94,10 @@ function readAtInit(file: string): { files: string[]; bytes: number } {
   return { files, bytes: files.reduce((sum, path) => sum + (outputs[path]?.bytes ?? 0), 0) };
 }
 const atInit = readAtInit(servicesOutput);
+/** Files read at init with an ESM import of node:http, whose facade loads undici (patches/@middy+util*.patch). */
+const httpFacadeAtInit = atInit.files.filter((path) =>
+  /\bfrom ?["'](node:)?http["']/.test(readFileSync(join(root, path), 'utf8')),
+);
 const ssmAtInit = atInit.files.filter((path) =>
   Object.keys(all.metafile.outputs[path]?.inputs ?? {}).some((input) =>
     input.includes('@aws-sdk/client-ssm/'),
@@ -129,4 +134,9 @@ row(
   1.3,
 );
 countRow("cold init of getServices: files read at init that hold the SSM client's code", ssmAtInit.length, 0);
+countRow(
+  'cold init of getServices: files read at init that import node:http as ESM (its facade loads undici)',
+  httpFacadeAtInit.length,
+  0,
+);
 console.log(`  (imports: bare ${bareMs.toFixed(1)} ms, getServices ${servicesMs.toFixed(1)} ms)`);
