@@ -22,6 +22,7 @@ export class MergedParts {
   /** UTF-8 bytes of each service's JSON. */
   private serviceBytes: number[] | undefined;
   private prefixBytes: number[] | undefined;
+  private serviceEnds: number[] | undefined;
   private joinedJson: string | undefined;
   private hostnames: Map<string, MergedService> | undefined;
   private previous: MergedParts | undefined;
@@ -87,6 +88,34 @@ export class MergedParts {
   joined(): string {
     this.joinedJson ??= this.json().join(',');
     return this.joinedJson;
+  }
+
+  /**
+   * The JSON of services [offset, offset + count), joined: a slice of `joined()`, which V8 keeps as a
+   * view of it, so a page costs neither a join nor a copy (a truncated first page is served for every
+   * revision whose view is larger than a response; a status-only change rebuilt it each time).
+   */
+  joinedRange(offset: number, count: number): string {
+    const whole = this.joined();
+    if (offset === 0 && count === this.json().length) return whole;
+    const ends = this.charEnds();
+    const start = offset === 0 ? 0 : (ends[offset - 1] as number) + 1;
+    return whole.slice(start, count === 0 ? start : ends[offset + count - 1]);
+  }
+
+  /** ends[i] = where service i's JSON ends in `joined()` (UTF-16 units, as strings index). */
+  private charEnds(): number[] {
+    if (!this.serviceEnds) {
+      const json = this.json();
+      const ends = new Array<number>(json.length);
+      let at = -1;
+      for (let i = 0; i < json.length; i++) {
+        at += 1 + (json[i] as string).length;
+        ends[i] = at;
+      }
+      this.serviceEnds = ends;
+    }
+    return this.serviceEnds;
   }
 
   /** prefix[n] = UTF-8 bytes of the first n services' JSON, with the commas between them. */
@@ -203,10 +232,7 @@ export class View {
   ): { text: string; bytes: number } {
     const json = this.parts.json();
     const prefix = this.parts.prefix();
-    const services =
-      offset === 0 && count === json.length
-        ? this.parts.joined()
-        : json.slice(offset, offset + count).join(',');
+    const services = this.parts.joinedRange(offset, count);
     let tail = '';
     if (offset === 0) tail += `,${this.head()}`;
     if (options.paged) tail += `,"total":${json.length}`;
