@@ -401,14 +401,11 @@ function whereIn(state: RegistryState, hostname: string): number | number[] {
   }
   state.scans++;
   const list = state.services as readonly Service[];
-  let found: number | number[] = -1;
+  let found: number | number[] | undefined;
   for (let index = 0; index < list.length; index++) {
-    if ((list[index] as Service).hostname !== hostname) continue;
-    if (found === -1) found = index;
-    else if (typeof found === 'number') found = [found, index];
-    else found.push(index);
+    if ((list[index] as Service).hostname === hostname) found = withIndex(found, index);
   }
-  return found;
+  return found ?? -1;
 }
 
 /** A clustered registry's positions, recorded on first use from its list. */
@@ -425,12 +422,17 @@ export function positionsOf(list: readonly Service[]): Map<string, number | numb
   const positions = new Map<string, number | number[]>();
   for (let index = 0; index < list.length; index++) {
     const hostname = (list[index] as Service).hostname;
-    const known = positions.get(hostname);
-    if (known === undefined) positions.set(hostname, index);
-    else if (typeof known === 'number') positions.set(hostname, [known, index]);
-    else known.push(index);
+    positions.set(hostname, withIndex(positions.get(hostname), index));
   }
   return positions;
+}
+
+/** A hostname's indices with one more: a number for the first, an array from the second on. */
+function withIndex(known: number | number[] | undefined, index: number): number | number[] {
+  if (known === undefined) return index;
+  if (typeof known === 'number') return [known, index];
+  known.push(index);
+  return known;
 }
 
 /** Whether a hostname's sightings in two versions of a list feed the merge the same data. */
