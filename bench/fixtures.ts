@@ -89,6 +89,26 @@ export async function bestOfAsync(
   return min;
 }
 
+/**
+ * For work of a few µs a call, where the best of samples still moves by a third from one spell of the
+ * machine to the next: the mean CPU time per call of each piece, the pieces called in turn one call at
+ * a time, so that any spell, collection or compilation falls on all of them alike.
+ */
+export async function meanInterleaved(
+  calls: number,
+  works: readonly (() => Promise<unknown>)[],
+): Promise<number[]> {
+  const sums = works.map(() => 0);
+  for (let i = 0; i < calls; i++) {
+    for (const [k, work] of works.entries()) {
+      const start = cpuMs();
+      await work();
+      sums[k] = (sums[k] as number) + cpuMs() - start;
+    }
+  }
+  return sums.map((sum) => sum / calls);
+}
+
 /** Heap in use after a full collection (needs `--expose-gc`; otherwise as it is), in bytes. */
 export function heapUsed(): number {
   collect?.();
