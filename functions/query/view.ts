@@ -1,8 +1,8 @@
 /**
  * One merged view (a revision, with or without stale registries) as the query routes serve it:
- * serialised once (each service's JSON kept, and taken over by the next incremental merge, so pages
- * and the whole body are joins, not new serialisations), compressed once per coding, indexed by
- * hostname, and cut into pages that fit a Lambda response.
+ * serialised once (each service's JSON kept, and taken over by the next incremental merge; the whole
+ * body is one join of them and a page a slice of it, not a new serialisation), compressed once per
+ * coding, indexed by hostname, and cut into pages that fit a Lambda response.
  */
 import type { RegistryStatusEntry } from '#lib/api-types.ts';
 import type { ViewState } from '#lib/registry.ts';

@@ -40,8 +40,8 @@ const ZSTD_MAGIC = 0xfd2fb528;
 
 /**
  * Frame_Content_Size from a zstd frame header (RFC 8878 §3.1.1.1), which node:zlib's one-shot
- * compression writes; 0 when absent. Only a hint for the output buffer: should it be wrong, zlib
- * still writes the whole output, in more pieces.
+ * compression writes; 0 when absent. It only sizes the output buffer: a frame whose stated size is
+ * wrong is refused by the decoder itself, as a wrong gzip trailer is by zlib.
  */
 export function zstdContentSize(packed: Uint8Array): number {
   if (packed.length < 6) return 0;
